@@ -1,0 +1,25 @@
+"""hpgsim: a simulator of the male hypothalamic-pituitary-gonadal axis.
+
+Research and education tool, not medical advice.
+
+    import hpgsim as hs
+    r = hs.simulate(hs.Subject(age_years=35), hs.parse_regimen("TC 150 mg q7d x 52w"))
+"""
+
+from hpgsim.errors import DoseWarning, HpgsimError, InputError, SolverError
+from hpgsim.regimen.model import Phase, Regimen, RegimenLine
+from hpgsim.result import DISCLAIMER, Result
+from hpgsim.subjects import Subject
+
+__all__ = [
+    "DISCLAIMER",
+    "DoseWarning",
+    "HpgsimError",
+    "InputError",
+    "Phase",
+    "Regimen",
+    "RegimenLine",
+    "Result",
+    "SolverError",
+    "Subject",
+]
