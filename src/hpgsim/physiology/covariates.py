@@ -1,0 +1,47 @@
+"""From a Subject's covariates to model parameters.
+
+Each effect is a multiplier on a reference-man parameter, with its source. The typical man
+(30 y, 80 kg, non-Asian, healthy, no baseline labs) gets every multiplier equal to 1.
+"""
+
+from __future__ import annotations
+
+from hpgsim.params import Param, ParamTable
+from hpgsim.physiology.model import default_parameters
+from hpgsim.subjects import Subject
+
+PARAMS = ParamTable("Covariate effects", [
+    Param("leydig_age_slope", 0.010, "1/y", "relative loss of Leydig capacity per year over 30",
+          "[I] total T -0.8 to -1.6%/y with partial LH compensation (MMAS, Feldman JCEM 2002 [P])"),
+    Param("ptd_leydig_max", 0.4, "1", "Leydig capacity in primary testicular dysfunction",
+          "[I] compensated/overt primary hypogonadism: high LH with low-normal T"),
+    Param("ptd_germ_max", 0.3, "1", "germ-cell capacity in primary testicular dysfunction", "[I]"),
+])
+
+SCALE_NAMES = ("aromatase_scale", "lh_scale", "fsh_scale", "leydig_max", "shbg_scale",
+               "germ_max", "sperm_scale", "inhb_scale", "testis_volume_scale")
+
+
+def subject_parameters(subject: Subject, base: dict[str, float] | None = None) -> dict[str, float]:
+    """Model parameters for ``subject``: tabulated values with covariate multipliers applied."""
+    p = dict(base) if base is not None else default_parameters()
+    for name in SCALE_NAMES:
+        p.setdefault(name, 1.0)
+    c = PARAMS.values_dict()
+    age_over = max(subject.age_years - 30.0, 0.0)
+    w = subject.weight_kg / 80.0
+    p["leydig_max"] *= max(1.0 - c["leydig_age_slope"] * age_over, 0.2)
+    p["shbg_scale"] *= (1.0 + p["shbg_age_slope"] * age_over) * w ** p["shbg_weight_exponent"]
+    p["aromatase_scale"] *= w ** p["aromatase_weight_exponent"]
+    if subject.ancestry == "asian":
+        p["K_ITT"] *= p["K_ITT_asian_factor"]
+    if subject.testis_volume_ml is not None:
+        ratio = subject.testis_volume_ml / p["testis_volume_ref"]
+        p["sperm_scale"] *= ratio
+        p["testis_volume_scale"] *= ratio
+    if subject.condition == "gnrh_deficient":
+        p["m_endo"] = p["m_endo_gnrh_deficient"]
+    elif subject.condition == "primary_testicular_dysfunction":
+        p["leydig_max"] *= c["ptd_leydig_max"]
+        p["germ_max"] *= c["ptd_germ_max"]
+    return p

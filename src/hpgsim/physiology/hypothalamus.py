@@ -1,0 +1,37 @@
+"""Hypothalamus: mean-field GnRH drive = pulse frequency x pulse mass.
+
+Free T slows pulse frequency; E2 (at the estrogen receptor, blockable by SERMs) slows frequency
+and lowers pulse mass (Pitteloud JCEM 2008; Spijkstra tamoxifen study). No individual pulses are
+simulated; a GnRH pump adds its own pulses in the same units (normal-pulse equivalents).
+"""
+
+from __future__ import annotations
+
+from hpgsim.params import Param, ParamTable
+
+PARAMS = ParamTable("Hypothalamus (mean-field GnRH pulse generator)", [
+    Param("f_max", 13.3 / 12.0, "pulses/h", "pulse frequency without sex-steroid feedback",
+          "ketoconazole-treated normal men 13.3 pulses/12 h (Pitteloud JCEM 2008;93:784) [P]"),
+    Param("fT_ref", 0.70, "1", "fraction of f_max left by free T at reference",
+          "[I] T add-back halves frequency (13.3 -> 6.7/12 h, Pitteloud 2008 [P]); with fE_ref gives 95-min interval"),
+    Param("n_fT", 3.0, "1", "Hill exponent of free-T inhibition of frequency", "[I]"),
+    Param("fE_ref", 0.82, "1", "fraction of f_max left by E2 at reference",
+          "[I] E2 add-back cut frequency ~25% (11.4 -> 8.6/12 h, Pitteloud 2008 [P])"),
+    Param("n_fE", 2.0, "1", "Hill exponent of E2 inhibition of frequency", "[I]"),
+    Param("mE_ref", 0.51, "1", "fraction of maximal pulse mass left by E2 at reference",
+          "[I] with fE_ref and the pituitary E2 term, full ER block raises LH ~2.8x "
+          "(clomiphene 100 mg/d x 7 d: 24-h LH +180%, physiology.md 2.8 [P])"),
+    Param("m_endo", 1.0, "normal pulses", "endogenous pulse mass at reference", "normalisation"),
+    Param("m_endo_gnrh_deficient", 0.02, "normal pulses", "residual pulse mass in congenital GnRH deficiency",
+          "[I] IHH men have absent or apulsatile LH (Liu Fertil Steril 1988 [P])"),
+])
+
+
+def hill_inhibition(x: float, x_ref_over_k: float, n: float) -> float:
+    """1/(1+(x/K)^n) with K given through the ratio at reference: x is relative to reference."""
+    return 1.0 / (1.0 + (x * x_ref_over_k) ** n)
+
+
+def ref_ratio(fraction_left: float, n: float) -> float:
+    """(x_ref/K) such that 1/(1+(x_ref/K)^n) equals ``fraction_left``."""
+    return float((1.0 / fraction_left - 1.0) ** (1.0 / n))

@@ -1,0 +1,67 @@
+"""Testis: Leydig cells (T production), intratesticular T, Sertoli support, spermatogenesis.
+
+Leydig T production follows Tornøe's LH -> T Emax link, modulated by fast LH-receptor
+desensitisation (hCG data), steroidogenic enzyme induction (days) and a slow trophic capacity
+(Leydig mass, weeks-months). Spermatogenesis is a germ-cell transit chain driven by ITT and FSH,
+then an epididymal reserve. A suppression-damage integrator slows every recovery after long,
+deep suppression (Liu Lancet 2006: longer treatment, slower recovery).
+"""
+
+from __future__ import annotations
+
+import math
+
+from hpgsim.params import Param, ParamTable
+
+DAY = 24.0
+
+PARAMS = ParamTable("Testis (Leydig, Sertoli, spermatogenesis)", [
+    Param("Lmax", 77.5, "1", "maximal LH stimulation of T production", "Tornøe BJCP 2007 [C]"),
+    Param("L50", 5.18, "IU/L", "LH (or LH-equivalent) for half-maximal stimulation", "Tornøe BJCP 2007 [C]"),
+    Param("kappa", 1.9, "1", "Hill exponent of LH on T production", "Tornøe BJCP 2007 [C]"),
+    Param("w_hcg", 1.0, "IU LH / IU hCG", "Leydig potency of hCG relative to LH per IU/L",
+          "[I] no LH-equivalence factor found (drugs.md 2); hCG 125-500 IU EOD on TE keeps ITT (Coviello 2005 [P])"),
+    Param("K_DL", 30.0, "IU/L", "LH-equivalent drive for half-maximal Leydig desensitisation",
+          "[I] hCG 6000 IU: a second dose at 24 h adds nothing (physiology.md 2.9 [P])"),
+    Param("k_dL", 0.08, "1/h", "maximal Leydig desensitisation rate", "[I]"),
+    Param("t_half_rL", 36.0, "h", "Leydig resensitisation half-time", "[I] responses intact with hCG every 5 d [P]"),
+    Param("K_E", 3.0, "IU/L", "LH-equivalent for half-maximal steroidogenic enzyme induction",
+          "[I] hCG 6000 IU: T x1.6 at 4 h then x2.4 at 72-96 h (physiology.md 2.9 [P])"),
+    Param("t_half_E", 24.0, "h", "enzyme induction/decay half-time", "[I] second T peak at 72-96 h after hCG [P]"),
+    Param("K_ML", 1.0, "IU/L", "LH-equivalent for half-maximal Leydig trophic support", "[I]"),
+    Param("t_half_ML_down", 30.0 * DAY, "h", "Leydig capacity atrophy half-time without LH", "[I]"),
+    Param("t_half_ML_up", 45.0 * DAY, "h", "Leydig capacity recovery half-time (no damage)",
+          "[I] LH recovers before T after AAS (physiology.md 2.7 [P])"),
+    Param("adrenal_T_fraction", 0.03, "1", "LH-independent (adrenal) share of reference serum T",
+          "[I] castrate T < 50 ng/dL; Tornøe LH-independent share 2-3% [C]"),
+    Param("itt_partition", 1.5, "1", "ITT per unit serum T (nmol/L) entering the testis from blood",
+          "[I] TE 200 mg/wk: ITT 72 nmol/L with LH at 5% (Coviello JCEM 2005 [P])"),
+    Param("K_ITT", 0.15, "1", "ITT (relative) for half-maximal germ-cell support",
+          "[I] hCG keeping ITT at 75% preserves spermatogenesis; ITT -94% abolishes it (Coviello 2005 [P])"),
+    Param("n_ITT", 3.0, "1", "steepness of ITT support", "[I]"),
+    Param("K_ITT_asian_factor", 1.5, "1", "K_ITT multiplier in men of East-Asian ancestry",
+          "[I] Asian men suppress faster and more completely on T (Liu Lancet 2006 [P])"),
+    Param("K_FSH_S", 0.3, "1", "FSH (relative) for half-maximal FSH support of spermatogenesis", "[I]"),
+    Param("phi_FSH", 0.35, "1", "share of germ-cell support that needs no FSH",
+          "[I] T alone sustains reduced spermatogenesis; FSH alone partial (JCEM 1973 [P])"),
+    Param("n_chain", 8.0, "stages", "germ-cell transit stages", "[I]"),
+    Param("t_spermatogenesis", 64.0 * DAY, "h", "germ-cell transit time, spermatogonium to sperm",
+          "64-74 d (physiology.md 2.7) [S]"),
+    Param("apoptosis_factor", 0.45, "1", "germ-cell loss rate / transit rate when support is absent",
+          "[I] suppression half-time 5.5 w, T10 6.8 w (Handelsman Hum Reprod 2005 [P])"),
+    Param("t_half_epi", 5.0 * DAY, "h", "epididymal reserve flush half-time",
+          "Garrett Hum Reprod 2005: 5-d half-life after a 15-18 d lag [P]"),
+    Param("sertoli_loss", 0.5, "1", "share of germ-cell capacity lost under complete, prolonged suppression", "[I]"),
+    Param("t_half_sert_down", 90.0 * DAY, "h", "germ-cell capacity loss half-time under suppression", "[I]"),
+    Param("t_half_sert_up", 60.0 * DAY, "h", "germ-cell capacity recovery half-time (no damage)",
+          "[I] recovery t50 10.5 w, 13.6 w to 20 M/mL (Handelsman 2005 [P]); 3.4 mo median (Liu 2006 [P])"),
+    Param("inhB_germ_share", 0.5, "1", "share of inhibin B that depends on late germ cells",
+          "[I] inhibin B fell only to 75% under T+progestin suppression (Matthiesson Hum Reprod 2003 [P])"),
+    Param("t_half_damage_in", 365.0 * DAY, "h", "time of full suppression accumulating one damage unit",
+          "[I] longer AAS or TRT -> slower recovery (physiology.md 2.7 [P]; Liu 2006 [P])"),
+    Param("t_half_damage_out", 2.0 * 365.0 * DAY, "h", "damage repair half-time", "[I]"),
+    Param("tubule_volume_share", 0.7, "1", "share of testis volume that scales with germ-cell content",
+          "[I] seminiferous tubules are most of testis volume"),
+])
+
+LN2 = math.log(2.0)
