@@ -9,6 +9,7 @@ Research and education tool, not medical advice.
 from hpgsim.errors import DoseWarning, HpgsimError, InputError, SolverError
 from hpgsim.regimen.model import Phase, Regimen, RegimenLine
 from hpgsim.result import DISCLAIMER, Result
+from hpgsim.simulation import SimulationOptions, simulate
 from hpgsim.subjects import Subject
 
 __all__ = [
@@ -20,6 +21,8 @@ __all__ = [
     "Regimen",
     "RegimenLine",
     "Result",
+    "SimulationOptions",
     "SolverError",
     "Subject",
+    "simulate",
 ]
