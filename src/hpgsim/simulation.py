@@ -62,7 +62,8 @@ def steady_state(model: Physiology) -> np.ndarray:
 
     if np.max(np.abs(f(y0))) < 1e-12:
         return y0
-    settle = odeint(lambda y, _t: f(y), y0, [0.0, 40.0 * 8766.0], rtol=1e-8, atol=1e-10)[-1]
+    settle = odeint(lambda y, _t: f(y), y0, [0.0, 40.0 * 8766.0], rtol=1e-8, atol=1e-10,
+                    mxstep=500_000)[-1]
     sol = root(f, settle, method="hybr", tol=1e-13)
     y = sol.x if sol.success else settle
     if np.max(np.abs(f(y))) > 1e-8:

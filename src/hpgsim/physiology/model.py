@@ -37,6 +37,7 @@ STATE_NAMES: tuple[str, ...] = (
     "leydig_desensitised",  # D_L, fraction
     "leydig_enzymes",  # E_L, relative
     "leydig_capacity",  # M_L, relative
+    "leydig_output",  # T secretion, relative; lags the instantaneous drive by ~2 h
     "shbg",  # nmol/L
     "germ_capacity",  # Sertoli/germ-cell capacity, relative
     "damage",  # suppression-damage integrator, >= 0
@@ -121,7 +122,7 @@ class Physiology:
         self.k = {  # rates 1/h
             "LH": ln2 / p["t_half_LH"], "FSH": ln2 / p["t_half_FSH"],
             "capG_down": ln2 / p["t_half_capG_down"], "capG_up": ln2 / p["t_half_capG_up"],
-            "rL": k_rL, "E": ln2 / p["t_half_E"],
+            "rL": k_rL, "E": ln2 / p["t_half_E"], "T_out": ln2 / p["t_half_T_out"],
             "ML_down": ln2 / p["t_half_ML_down"], "ML_up": ln2 / p["t_half_ML_up"],
             "shbg": ln2 / p["t_half_shbg"], "tr": p["n_chain"] / p["t_spermatogenesis"],
             "epi": ln2 / p["t_half_epi"],
@@ -138,8 +139,9 @@ class Physiology:
         # Leydig drive and testosterone
         drive = g["lh"] + d["lh"] + p["w_hcg"] * d["hcg"]
         h3 = (1.0 + p["Lmax"] * _hill(drive, p["L50"], p["kappa"])) / self.H3_ref
-        r_T = (g["leydig_capacity"] * g["leydig_enzymes"]
-               * (1.0 - g["leydig_desensitised"]) / (1.0 - self.D_L0) * h3)
+        r_T_target = (g["leydig_capacity"] * g["leydig_enzymes"]
+                      * (1.0 - g["leydig_desensitised"]) / (1.0 - self.D_L0) * h3)
+        r_T = g["leydig_output"]
         a_adr = p["adrenal_T_fraction"]
         t_endo = p["T_ref"] * (a_adr + (1.0 - a_adr) * r_T)
         tt = t_endo + d["testosterone"]
@@ -170,7 +172,8 @@ class Physiology:
         theta_c = np.minimum(theta_c, 1.0)
         # desensitisation reads the share of time the receptor is occupied (pulse duty cycle);
         # the gonadotrope signal reads GnRH delivered per unit time (frequency x mass)
-        theta = theta_c + (1.0 - theta_c) * np.minimum(p["tau_pulse"] * (f + pumping), 1.0)
+        duty = p["tau_pulse"] * (f * np.minimum(mass, 1.0) + pumping * np.minimum(pump_mass, 1.0))
+        theta = theta_c + (1.0 - theta_c) * np.minimum(duty, 1.0)
         stim = p["tau_pulse"] * (f * mass + d.pump_rate * pump_mass) + theta_c
         c_deg = np.power(d["degarelix"], p["gamma_degarelix"])
         antag = p["Imax_degarelix"] * c_deg / (c_deg + p["IC50_degarelix"] ** p["gamma_degarelix"])
@@ -189,7 +192,7 @@ class Physiology:
         inhb_rel = (g["germ_capacity"] * h_f / self.H_F_ref
                     * ((1.0 - p["inhB_germ_share"]) + p["inhB_germ_share"] * late))
         return {
-            "drive": drive, "r_T": r_T, "t_total": tt, "free_t_nmol": ft, "e2": e2,
+            "drive": drive, "r_T": r_T, "r_T_target": r_T_target, "t_total": tt, "free_t_nmol": ft, "e2": e2,
             "er_block": er_block, "ai": ai, "f": f, "mass": mass, "theta": theta,
             "theta_c": theta_c, "S": S, "itt": itt, "fsh_total": fsh_tot, "h_f": h_f,
             "support": support, "inhb_rel": inhb_rel, "chain_mean": sum(chain) / N_CHAIN,
@@ -240,6 +243,7 @@ class Physiology:
         target_m = p["leydig_max"] * drive / (drive + p["K_ML"]) / self.M_ref
         dy[IDX["leydig_capacity"]] = np.where(
             target_m < ml, k["ML_down"], k["ML_up"] * slow) * (target_m - ml)
+        dy[IDX["leydig_output"]] = k["T_out"] * (s["r_T_target"] - g["leydig_output"])
         # SHBG
         t_rel_pos = np.maximum(t_rel, 1e-3)
         dy[IDX["shbg"]] = k["shbg"] * (p["SHBG_ref"] * p["shbg_scale"]
