@@ -65,7 +65,7 @@ def steady_state(model: Physiology) -> np.ndarray:
     settle = odeint(lambda y, _t: f(y), y0, [0.0, 40.0 * 8766.0], rtol=1e-8, atol=1e-10,
                     mxstep=500_000)[-1]
     sol = root(f, settle, method="hybr", tol=1e-13)
-    y = sol.x if sol.success else settle
+    y = np.where(np.abs(sol.x) < 1e-15, 0.0, sol.x) if sol.success else settle
     if np.max(np.abs(f(y))) > 1e-8:
         raise SolverError("could not find the subject's drug-free steady state "
                           f"(residual {np.max(np.abs(f(y))):.2e}); check the subject's covariates")
