@@ -7,6 +7,8 @@ simulated; a GnRH pump adds its own pulses in the same units (normal-pulse equiv
 
 from __future__ import annotations
 
+from typing import Any
+
 from hpgsim.params import Param, ParamTable
 
 PARAMS = ParamTable("Hypothalamus (mean-field GnRH pulse generator)", [
@@ -27,11 +29,6 @@ PARAMS = ParamTable("Hypothalamus (mean-field GnRH pulse generator)", [
 ])
 
 
-def hill_inhibition(x: float, x_ref_over_k: float, n: float) -> float:
-    """1/(1+(x/K)^n) with K given through the ratio at reference: x is relative to reference."""
-    return 1.0 / (1.0 + (x * x_ref_over_k) ** n)
-
-
-def ref_ratio(fraction_left: float, n: float) -> float:
-    """(x_ref/K) such that 1/(1+(x_ref/K)^n) equals ``fraction_left``."""
-    return float((1.0 / fraction_left - 1.0) ** (1.0 / n))
+def ref_ratio(fraction_left: Any, n: Any) -> Any:
+    """(x_ref/K) such that 1/(1+(x_ref/K)^n) equals ``fraction_left`` (floats or symbols)."""
+    return (1.0 / fraction_left - 1.0) ** (1.0 / n)

@@ -22,6 +22,7 @@ from typing import Any
 import numpy as np
 
 from hpgsim.physiology import hypothalamus, periphery, pharmacodynamics, pituitary, testis
+from hpgsim.physiology.mathops import NUMPY, MathOps
 from hpgsim.physiology.reference import REFERENCE
 from hpgsim.units import T_NG_DL_PER_NMOL_L
 
@@ -78,21 +79,22 @@ class DrugLevels:
 NO_DRUG = DrugLevels({})
 
 
-def _hill(x: Any, k: float, n: float) -> Any:
-    xn = np.power(np.maximum(x, 0.0), n)
+def _hill(o: MathOps, x: Any, k: Any, n: Any) -> Any:
+    xn = o.power(o.maximum(x, 0.0), n)
     return xn / (xn + k**n)
 
 
 class Physiology:
     """The model for one parameter set: derived constants, right-hand side, observables."""
 
-    def __init__(self, params: Mapping[str, float]) -> None:
+    def __init__(self, params: Mapping[str, Any], ops: MathOps = NUMPY) -> None:
         p = dict(params)
         self.p = p
-        ln2 = np.log(2.0)
+        self.o = o = ops
+        ln2 = o.log(2.0)
         self.T_ref_nmol = p["T_ref"] / T_NG_DL_PER_NMOL_L
-        self.FT_ref = float(periphery.free_testosterone_nmol(
-            self.T_ref_nmol, p["SHBG_ref"], p["albumin"], p["K_shbg"], p["K_alb"], p["albumin_mw"]))
+        self.FT_ref = periphery.free_testosterone_nmol(
+            self.T_ref_nmol, p["SHBG_ref"], p["albumin"], p["K_shbg"], p["K_alb"], p["albumin_mw"])
         self.r_fT = hypothalamus.ref_ratio(p["fT_ref"], p["n_fT"])
         self.r_fE = hypothalamus.ref_ratio(p["fE_ref"], p["n_fE"])
         self.r_mE = hypothalamus.ref_ratio(p["mE_ref"], 1.0)
@@ -108,14 +110,14 @@ class Physiology:
         self.f_scale = f_ref / (p["f_max"] * p["fT_ref"] * p["fE_ref"])  # pulse freq at reference
         # Leydig reference
         lh = p["LH_ref"]
-        self.H3_ref = 1.0 + p["Lmax"] * _hill(lh, p["L50"], p["kappa"])
+        self.H3_ref = 1.0 + p["Lmax"] * _hill(o, lh, p["L50"], p["kappa"])
         hd0 = lh**2 / (lh**2 + p["K_DL"] ** 2)
         k_rL = ln2 / p["t_half_rL"]
         self.D_L0 = p["k_dL"] * hd0 / (p["k_dL"] * hd0 + k_rL)
         self.E_ref = lh / (lh + p["K_E"])
         self.M_ref = lh / (lh + p["K_ML"])
         self.ITT_endo_ref = p["ITT_ref"] - p["itt_partition"] * self.T_ref_nmol
-        self.H_ITT_ref = _hill(1.0, p["K_ITT"], p["n_ITT"])
+        self.H_ITT_ref = _hill(o, 1.0, p["K_ITT"], p["n_ITT"])
         self.H_F_ref = p["phi_FSH"] + (1.0 - p["phi_FSH"]) * 1.0 / (1.0 + p["K_FSH_S"])
         self.inh_ref = 1.0 / (1.0 + (1.0 / p["K_inh"]) ** p["n_inh"])
         self.tfsh_ref = 1.0 / (1.0 + (1.0 / p["K_T_FSH"]) ** p["n_T_FSH"])
@@ -134,11 +136,11 @@ class Physiology:
 
     def signals(self, y: Any, d: DrugLevels) -> dict[str, Any]:
         """Every algebraic quantity of the model at state ``y`` under drug levels ``d``."""
-        p, k = self.p, self.k
+        p, o = self.p, self.o
         g = {name: y[i] for name, i in IDX.items()}
         # Leydig drive and testosterone
         drive = g["lh"] + d["lh"] + p["w_hcg"] * d["hcg"]
-        h3 = (1.0 + p["Lmax"] * _hill(drive, p["L50"], p["kappa"])) / self.H3_ref
+        h3 = (1.0 + p["Lmax"] * _hill(o, drive, p["L50"], p["kappa"])) / self.H3_ref
         r_T_target = (g["leydig_capacity"] * g["leydig_enzymes"]
                       * (1.0 - g["leydig_desensitised"]) / (1.0 - self.D_L0) * h3)
         r_T = g["leydig_output"]
@@ -151,7 +153,7 @@ class Physiology:
         # aromatase and E2
         ai = (p["AI_Imax_anastrozole"] * d["anastrozole"] / (d["anastrozole"] + p["IC50_anastrozole"])
               + p["AI_Imax_letrozole"] * d["letrozole"] / (d["letrozole"] + p["IC50_letrozole"]))
-        ai = np.minimum(ai, 0.99)
+        ai = o.minimum(ai, 0.99)
         share = p["E2_testis_share"]
         e2 = p["E2_ref"] * (1.0 - ai) * ((1.0 - share) * p["aromatase_scale"] * tt / p["T_ref"]
                                           + share * r_T)
@@ -166,16 +168,16 @@ class Physiology:
              / (1.0 + (e2_er * self.r_fE) ** p["n_fE"]))
         mass = p["m_endo"] * (1.0 + self.r_mE) / (1.0 + e2_er * self.r_mE)
         pump_mass = p["pump_Emax"] * d.pump_dose / (d.pump_dose + p["pump_D50"])
-        pumping = np.where(d.pump_dose > 0.0, d.pump_rate, 0.0)
+        pumping = o.where(d.pump_dose > 0.0, d.pump_rate, 0.0)
         theta_c = (d["gonadorelin"] / (d["gonadorelin"] + p["KD_gonadorelin"])
                    + d["leuprolide"] / (d["leuprolide"] + p["KD_leuprolide"]))
-        theta_c = np.minimum(theta_c, 1.0)
+        theta_c = o.minimum(theta_c, 1.0)
         # desensitisation reads the share of time the receptor is occupied (pulse duty cycle);
         # the gonadotrope signal reads GnRH delivered per unit time (frequency x mass)
-        duty = p["tau_pulse"] * (f * np.minimum(mass, 1.0) + pumping * np.minimum(pump_mass, 1.0))
-        theta = theta_c + (1.0 - theta_c) * np.minimum(duty, 1.0)
+        duty = p["tau_pulse"] * (f * o.minimum(mass, 1.0) + pumping * o.minimum(pump_mass, 1.0))
+        theta = theta_c + (1.0 - theta_c) * o.minimum(duty, 1.0)
         stim = p["tau_pulse"] * (f * mass + d.pump_rate * pump_mass) + theta_c
-        c_deg = np.power(d["degarelix"], p["gamma_degarelix"])
+        c_deg = o.power(d["degarelix"], p["gamma_degarelix"])
         antag = p["Imax_degarelix"] * c_deg / (c_deg + p["IC50_degarelix"] ** p["gamma_degarelix"])
         resp_E2 = (1.0 + self.r_pE) / (1.0 + e2_er * self.r_pE)
         S = (g["receptor_total"] * (1.0 - g["receptor_desensitised"]) * (1.0 - antag) * stim
@@ -185,7 +187,7 @@ class Physiology:
         fsh_tot = g["fsh"] + d["fsh"]
         y_f = fsh_tot / p["FSH_ref"]
         h_f = p["phi_FSH"] + (1.0 - p["phi_FSH"]) * y_f / (y_f + p["K_FSH_S"])
-        support = (_hill(itt / p["ITT_ref"], p["K_ITT"], p["n_ITT"]) / self.H_ITT_ref
+        support = (_hill(o, itt / p["ITT_ref"], p["K_ITT"], p["n_ITT"]) / self.H_ITT_ref
                    * h_f / self.H_F_ref)
         chain = [g[f"germ_{i + 1}"] for i in range(N_CHAIN)]
         late = sum(chain[N_CHAIN // 2:]) / (N_CHAIN - N_CHAIN // 2)
@@ -202,7 +204,7 @@ class Physiology:
 
     def rhs(self, y: Any, d: DrugLevels) -> Any:
         """dy/dt (per hour) at state ``y`` under drug levels ``d``."""
-        p, k = self.p, self.k
+        p, k, o = self.p, self.k, self.o
         s = self.signals(y, d)
         g = {name: y[i] for name, i in IDX.items()}
         dy = [0.0] * N_STATES
@@ -218,13 +220,13 @@ class Physiology:
         cap = g["gonadotrope_capacity"]
         target_g = S / (S + p["K_capG"]) * (1.0 + p["K_capG"])
         slow = 1.0 / (1.0 + g["damage"])
-        dy[IDX["gonadotrope_capacity"]] = np.where(
+        dy[IDX["gonadotrope_capacity"]] = o.where(
             target_g < cap, k["capG_down"], k["capG_up"] * slow) * (target_g - cap)
         # LH
         dy[IDX["lh_pool"]] = p["k_rel_LH"] * S * (cap - g["lh_pool"])
         dy[IDX["lh"]] = k["LH"] * (p["LH_ref"] * p["lh_scale"] * S * g["lh_pool"] - g["lh"])
         # FSH: weaker GnRH dependence, favoured by slow pulses, inhibited by inhibin B and T
-        s_f = np.power(np.maximum(S, 0.0), p["a_FSH"])
+        s_f = o.power(o.maximum(S, 0.0), p["a_FSH"])
         fr = s["f"] / self.f_ref
         freq_pref = (1.0 + p["c_freq_FSH"]) / (1.0 + p["c_freq_FSH"] * fr**2)
         inh = 1.0 / (1.0 + (s["inhb_rel"] / p["K_inh"]) ** p["n_inh"]) / self.inh_ref
@@ -241,32 +243,32 @@ class Physiology:
         dy[IDX["leydig_enzymes"]] = k["E"] * (target_e - g["leydig_enzymes"])
         ml = g["leydig_capacity"]
         target_m = p["leydig_max"] * drive / (drive + p["K_ML"]) / self.M_ref
-        dy[IDX["leydig_capacity"]] = np.where(
+        dy[IDX["leydig_capacity"]] = o.where(
             target_m < ml, k["ML_down"], k["ML_up"] * slow) * (target_m - ml)
         dy[IDX["leydig_output"]] = k["T_out"] * (s["r_T_target"] - g["leydig_output"])
         # SHBG
-        t_rel_pos = np.maximum(t_rel, 1e-3)
+        t_rel_pos = o.maximum(t_rel, 1e-3)
         dy[IDX["shbg"]] = k["shbg"] * (p["SHBG_ref"] * p["shbg_scale"]
                                        * t_rel_pos ** (-p["shbg_T_exponent"]) - g["shbg"])
         # germ-cell capacity and damage
         sup = s["support"]
-        sup_c = np.minimum(np.maximum(sup, 0.0), 1.0)
+        sup_c = o.minimum(o.maximum(sup, 0.0), 1.0)
         target_s = p["germ_max"] * (1.0 - p["sertoli_loss"] * (1.0 - sup_c))
         gc = g["germ_capacity"]
-        dy[IDX["germ_capacity"]] = np.where(
+        dy[IDX["germ_capacity"]] = o.where(
             target_s < gc, k["sert_down"], k["sert_up"] * slow) * (target_s - gc)
-        deficit = np.maximum(1.0 - cap, 0.0)
+        deficit = o.maximum(1.0 - cap, 0.0)
         dy[IDX["damage"]] = k["dmg_in"] * deficit - k["dmg_out"] * g["damage"]
         # germ-cell chain and epididymis
         k_tr = k["tr"]
         k_ap = p["apoptosis_factor"] * k_tr * (1.0 - sup_c)
-        inflow = k_tr * np.minimum(sup, 1.5) * gc
+        inflow = k_tr * o.minimum(sup, 1.5) * gc
         for i in range(N_CHAIN):
             gi = g[f"germ_{i + 1}"]
             dy[IDX[f"germ_{i + 1}"]] = inflow - (k_tr + k_ap) * gi
             inflow = k_tr * gi
         dy[IDX["epididymis"]] = k["epi"] * (g[f"germ_{N_CHAIN}"] - g["epididymis"])
-        return np.array(np.broadcast_arrays(*dy))
+        return np.array(dy)
 
     # --- observables ----------------------------------------------------------------------
 
