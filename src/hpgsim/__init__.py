@@ -7,6 +7,7 @@ Research and education tool, not medical advice.
 """
 
 from hpgsim.errors import DoseWarning, HpgsimError, InputError, SolverError
+from hpgsim.regimen import load_protocol, parse_regimen
 from hpgsim.regimen.model import Phase, Regimen, RegimenLine
 from hpgsim.result import DISCLAIMER, Result
 from hpgsim.simulation import SimulationOptions, simulate
@@ -24,5 +25,7 @@ __all__ = [
     "SimulationOptions",
     "SolverError",
     "Subject",
+    "load_protocol",
+    "parse_regimen",
     "simulate",
 ]
