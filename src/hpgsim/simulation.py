@@ -15,13 +15,13 @@ from typing import Any
 
 import numpy as np
 from scipy.integrate import odeint
-from scipy.optimize import root
 
 from hpgsim.drugs.catalog import default_catalog
 from hpgsim.drugs.pk import Exposure, build_exposure
 from hpgsim.errors import InputError, SolverError
 from hpgsim.physiology.covariates import subject_parameters
 from hpgsim.physiology.model import DRUG_INPUTS, NO_DRUG, STATE_NAMES, DrugLevels, Physiology
+from hpgsim.physiology.steady import steady_state
 from hpgsim.regimen.model import Regimen
 from hpgsim.result import Result
 from hpgsim.subjects import Subject
@@ -40,7 +40,8 @@ class SimulationOptions:
 
     def __post_init__(self) -> None:
         if not self.output_step > 0.0:
-            raise InputError("options.output_step", self.output_step, "must be positive", "use e.g. 1 (hour)")
+            raise InputError("options.output_step", self.output_step, "must be positive",
+                             "use e.g. 1 (hour)")
         if not 0.0 < self.rtol < 0.1:
             raise InputError("options.rtol", self.rtol, "out of range", "use a value in (0, 0.1)")
 
@@ -51,25 +52,6 @@ def _levels_at(exposure: Exposure, rows: list[int | None], seg: int, t: float) -
     return DrugLevels({name: float(conc[r]) for name, r in zip(DRUG_INPUTS, rows, strict=True)
                        if r is not None},
                       float(exposure.pump_rate[seg]), float(exposure.pump_dose[seg]))
-
-
-def steady_state(model: Physiology) -> np.ndarray:
-    """The drug-free steady state of ``model``: settle by integration, then polish by Newton."""
-    y0 = model.reference_state()
-
-    def f(y: np.ndarray) -> np.ndarray:
-        return np.asarray(model.rhs(y, NO_DRUG), dtype=float)
-
-    if np.max(np.abs(f(y0))) < 1e-12:
-        return y0
-    settle = odeint(lambda y, _t: f(y), y0, [0.0, 40.0 * 8766.0], rtol=1e-8, atol=1e-10,
-                    mxstep=500_000)[-1]
-    sol = root(f, settle, method="hybr", tol=1e-13)
-    y = np.where(np.abs(sol.x) < 1e-15, 0.0, sol.x) if sol.success else settle
-    if np.max(np.abs(f(y))) > 1e-8:
-        raise SolverError("could not find the subject's drug-free steady state "
-                          f"(residual {np.max(np.abs(f(y))):.2e}); check the subject's covariates")
-    return np.asarray(y, dtype=float)
 
 
 def _integrate(model: Physiology, exposure: Exposure, y0: np.ndarray, t_end: float,
@@ -130,8 +112,10 @@ def simulate(subject: Subject | None, regimen: Regimen,
         boluses = regimen.boluses()
         pumps = regimen.pumps()
         catalog = default_catalog()
-        for b in (*boluses, *pumps):
-            catalog.drug(b.drug).product(b.route, getattr(b, "formulation", None))
+        for b in boluses:
+            catalog.drug(b.drug).product(b.route, b.formulation)
+        for pump in pumps:
+            catalog.drug(pump.drug).product(pump.route)
     t_end = options.t_end if options.t_end is not None else regimen.end
     exposure = build_exposure(boluses, pumps, t_end)
     y0 = steady_state(model)

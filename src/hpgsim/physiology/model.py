@@ -151,15 +151,16 @@ class Physiology:
         ft = periphery.free_testosterone_nmol(tt_nmol, g["shbg"], p["albumin"], p["K_shbg"],
                                               p["K_alb"], p["albumin_mw"])
         # aromatase and E2
-        ai = (p["AI_Imax_anastrozole"] * d["anastrozole"] / (d["anastrozole"] + p["IC50_anastrozole"])
-              + p["AI_Imax_letrozole"] * d["letrozole"] / (d["letrozole"] + p["IC50_letrozole"]))
+        ana, let = d["anastrozole"], d["letrozole"]
+        ai = (p["AI_Imax_anastrozole"] * ana / (ana + p["IC50_anastrozole"])
+              + p["AI_Imax_letrozole"] * let / (let + p["IC50_letrozole"]))
         ai = o.minimum(ai, 0.99)
         share = p["E2_testis_share"]
         e2 = p["E2_ref"] * (1.0 - ai) * ((1.0 - share) * p["aromatase_scale"] * tt / p["T_ref"]
                                           + share * r_T)
         # SERM occupancy of the ER (competitive, hypothalamus and pituitary alike)
-        occ = (d["enclomiphene"] / p["IC50_enclomiphene"] + d["zuclomiphene"] / p["IC50_zuclomiphene"]
-               + d["tamoxifen"] / p["IC50_tamoxifen"] + d["endoxifen"] / p["IC50_endoxifen"])
+        occ = sum(d[name] / p[f"IC50_{name}"]
+                  for name in ("enclomiphene", "zuclomiphene", "tamoxifen", "endoxifen"))
         er_block = p["serm_Imax"] * occ / (1.0 + occ)
         e2_er = e2 * (1.0 - er_block) / p["E2_ref"]
         # hypothalamus
@@ -194,7 +195,8 @@ class Physiology:
         inhb_rel = (g["germ_capacity"] * h_f / self.H_F_ref
                     * ((1.0 - p["inhB_germ_share"]) + p["inhB_germ_share"] * late))
         return {
-            "drive": drive, "r_T": r_T, "r_T_target": r_T_target, "t_total": tt, "free_t_nmol": ft, "e2": e2,
+            "drive": drive, "r_T": r_T, "r_T_target": r_T_target, "t_total": tt,
+            "free_t_nmol": ft, "e2": e2,
             "er_block": er_block, "ai": ai, "f": f, "mass": mass, "theta": theta,
             "theta_c": theta_c, "S": S, "itt": itt, "fsh_total": fsh_tot, "h_f": h_f,
             "support": support, "inhb_rel": inhb_rel, "chain_mean": sum(chain) / N_CHAIN,
