@@ -9,7 +9,8 @@ import hpgsim as hs
 from hpgsim.physiology.covariates import subject_parameters
 from hpgsim.physiology.model import IDX, NO_DRUG, N_STATES, Physiology, default_parameters
 from hpgsim.regimen.model import Regimen, RegimenLine
-from hpgsim.simulation import steady_state
+from hpgsim.physiology.reference import REFERENCE
+from hpgsim.physiology.steady import steady_state
 from hpgsim.units import ANALYTES, parse_dose
 
 W = 168.0
@@ -41,9 +42,13 @@ def test_reference_man_is_an_exact_steady_state() -> None:
     y0 = model.reference_state()
     assert np.max(np.abs(model.rhs(y0, NO_DRUG))) < 1e-14
     obs = model.observables(y0, NO_DRUG)
-    assert obs["total_testosterone"] == pytest.approx(600.0)
-    assert obs["lh"] == pytest.approx(5.0)
-    assert obs["sperm_concentration"] == pytest.approx(64.0)
+    ref = REFERENCE.values_dict()
+    assert obs["total_testosterone"] == pytest.approx(ref["T_ref"])
+    assert obs["lh"] == pytest.approx(ref["LH_ref"])
+    assert obs["fsh"] == pytest.approx(ref["FSH_ref"])
+    assert obs["estradiol"] == pytest.approx(ref["E2_ref"])
+    assert obs["inhibin_b"] == pytest.approx(ref["InhB_ref"])
+    assert obs["sperm_concentration"] == pytest.approx(ref["sperm_ref"])
 
 
 def test_typical_man_baseline_inside_reference_ranges() -> None:
@@ -154,3 +159,21 @@ def test_gnrh_pump_restores_the_axis_in_gnrh_deficiency() -> None:
 def test_state_layout_is_consistent() -> None:
     assert len(IDX) == N_STATES
     assert IDX["epididymis"] == N_STATES - 1
+
+
+@pytest.mark.parametrize("labs", [
+    {"total_testosterone_ng_dl": 205.0, "lh_iu_l": 4.0, "estradiol_pg_ml": 17.0},
+    {"total_testosterone_ng_dl": 250.0},
+    {"lh_iu_l": 9.0, "fsh_iu_l": 12.0, "sperm_concentration_million_per_ml": 20.0},
+])
+def test_baseline_labs_are_reproduced(labs: dict[str, float]) -> None:
+    subject = hs.Subject(age_years=45, **labs)  # type: ignore[arg-type]
+    base = _run([], 24.0, subject).baseline
+    for lab, value in subject.baseline_labs.items():
+        assert base[lab] == pytest.approx(value, rel=1e-3), lab
+
+
+def test_low_t_with_normal_lh_is_treated_as_central() -> None:
+    central = _run([], 24.0, hs.Subject(total_testosterone_ng_dl=205.0, lh_iu_l=3.0)).baseline
+    testicular = _run([], 24.0, hs.Subject(total_testosterone_ng_dl=205.0)).baseline
+    assert testicular["lh"] > 2.0 * central["lh"]

@@ -7,12 +7,15 @@ Each effect is a multiplier on a reference-man parameter, with its source. The t
 from __future__ import annotations
 
 from hpgsim.params import Param, ParamTable
+from hpgsim.physiology.individualize import individualize
 from hpgsim.physiology.model import default_parameters
 from hpgsim.subjects import Subject
 
 PARAMS = ParamTable("Covariate effects", [
-    Param("leydig_age_slope", 0.010, "1/y", "relative loss of Leydig capacity per year over 30",
+    Param("leydig_age_slope", 0.010, "1/y", "relative loss of Leydig capacity per year over 30 (gain below 30)",
           "[I] total T -0.8 to -1.6%/y with partial LH compensation (MMAS, Feldman JCEM 2002 [P])"),
+    Param("gnrh_age_slope", 0.010, "1/y", "relative loss of GnRH pulse mass per year over 30",
+          "[I] aging lowers the efficacy of GnRH->LH, LH->T and T feedback (Keenan Endocrinology 2006 [P]); normative T 15.4 nmol/L at 19, 13.0 at 40 (Kelsey 2014 [P])"),
     Param("ptd_leydig_max", 0.4, "1", "Leydig capacity in primary testicular dysfunction",
           "[I] compensated/overt primary hypogonadism: high LH with low-normal T"),
     Param("ptd_germ_max", 0.3, "1", "germ-cell capacity in primary testicular dysfunction", "[I]"),
@@ -28,9 +31,10 @@ def subject_parameters(subject: Subject, base: dict[str, float] | None = None) -
     for name in SCALE_NAMES:
         p.setdefault(name, 1.0)
     c = PARAMS.values_dict()
-    age_over = max(subject.age_years - 30.0, 0.0)
+    age_over = subject.age_years - 30.0
     w = subject.weight_kg / 80.0
-    p["leydig_max"] *= max(1.0 - c["leydig_age_slope"] * age_over, 0.2)
+    p["leydig_max"] *= min(max(1.0 - c["leydig_age_slope"] * age_over, 0.2), 1.3)
+    p["m_endo"] *= min(max(1.0 - c["gnrh_age_slope"] * age_over, 0.2), 1.3)
     p["shbg_scale"] *= (1.0 + p["shbg_age_slope"] * age_over) * w ** p["shbg_weight_exponent"]
     p["aromatase_scale"] *= w ** p["aromatase_weight_exponent"]
     if subject.ancestry == "asian":
@@ -44,4 +48,5 @@ def subject_parameters(subject: Subject, base: dict[str, float] | None = None) -
     elif subject.condition == "primary_testicular_dysfunction":
         p["leydig_max"] *= c["ptd_leydig_max"]
         p["germ_max"] *= c["ptd_germ_max"]
-    return p
+    labs = subject.baseline_labs
+    return individualize(p, labs) if labs else p

@@ -14,8 +14,8 @@ from hpgsim.params import Param, ParamTable
 PARAMS = ParamTable("Hypothalamus (mean-field GnRH pulse generator)", [
     Param("f_max", 13.3 / 12.0, "pulses/h", "pulse frequency without sex-steroid feedback",
           "ketoconazole-treated normal men 13.3 pulses/12 h (Pitteloud JCEM 2008;93:784) [P]"),
-    Param("fT_ref", 0.70, "1", "fraction of f_max left by free T at reference",
-          "[I] T add-back halves frequency (13.3 -> 6.7/12 h, Pitteloud 2008 [P]); with fE_ref gives 95-min interval"),
+    Param("fT_ref", 0.5, "1", "fraction of f_max left by free T at reference",
+          "[I] T add-back halves frequency (13.3 -> 6.7/12 h, Pitteloud 2008 [P]); TE 50 mg/wk halves LH (Matsumoto 1990 [P])"),
     Param("n_fT", 3.0, "1", "Hill exponent of free-T inhibition of frequency", "[I]"),
     Param("fE_ref", 0.82, "1", "fraction of f_max left by E2 at reference",
           "[I] E2 add-back cut frequency ~25% (11.4 -> 8.6/12 h, Pitteloud 2008 [P])"),

@@ -220,7 +220,8 @@ class Physiology:
                                      - p["k_down"] * h_des * g["receptor_total"])
         # gonadotrope capacity (slow), slowed recovery after damage
         cap = g["gonadotrope_capacity"]
-        target_g = S / (S + p["K_capG"]) * (1.0 + p["K_capG"])
+        floor = p["capG_floor"]
+        target_g = floor + (1.0 - floor) * S / (S + p["K_capG"]) * (1.0 + p["K_capG"])
         slow = 1.0 / (1.0 + g["damage"])
         dy[IDX["gonadotrope_capacity"]] = o.where(
             target_g < cap, k["capG_down"], k["capG_up"] * slow) * (target_g - cap)
@@ -231,7 +232,8 @@ class Physiology:
         s_f = o.power(o.maximum(S, 0.0), p["a_FSH"])
         fr = s["f"] / self.f_ref
         freq_pref = (1.0 + p["c_freq_FSH"]) / (1.0 + p["c_freq_FSH"] * fr**2)
-        inh = 1.0 / (1.0 + (s["inhb_rel"] / p["K_inh"]) ** p["n_inh"]) / self.inh_ref
+        inhb = o.maximum(s["inhb_rel"], 0.0)
+        inh = 1.0 / (1.0 + (inhb / p["K_inh"]) ** p["n_inh"]) / self.inh_ref
         t_rel = s["t_total"] / p["T_ref"]
         t_inh = 1.0 / (1.0 + (t_rel / p["K_T_FSH"]) ** p["n_T_FSH"]) / self.tfsh_ref
         dy[IDX["fsh_pool"]] = p["k_rel_FSH"] * s_f * (cap * freq_pref * inh * t_inh - g["fsh_pool"])

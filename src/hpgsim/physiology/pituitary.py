@@ -32,6 +32,8 @@ PARAMS = ParamTable("Pituitary (GnRH receptor, LH and FSH)", [
           "[I] pool t1/2 2 d; Tornøe BJCP 2007 fitted 0.00241/h (12 d) to agonist data [C], too slow "
           "for LH suppressed by day 4 of TE (Gårevik 2014 [P])"),
     Param("t_half_LH", 1.3, "h", "serum LH half-life", "Tornøe BJCP 2007 degarelix study [C]; 30-78 min to 136 min elsewhere [P]"),
+    Param("capG_floor", 0.35, "1", "gonadotrope capacity kept without any GnRH drive",
+          "[I] GnRH-deficient men still release LH to a first GnRH bolus (50 ug IV: LH 8.3 IU/L, physiology.md 2.10 [P])"),
     Param("K_capG", 0.3, "1", "GnRH signal giving half of the gonadotrope capacity target (relative)", "[I]"),
     Param("t_half_capG_down", 14.0 * 24.0, "h", "gonadotrope capacity loss half-time without GnRH",
           "[I] LH stays suppressed weeks after AAS; recovery LH 10.7 months in long-term users (physiology.md 2.7 [P])"),
@@ -42,7 +44,8 @@ PARAMS = ParamTable("Pituitary (GnRH receptor, LH and FSH)", [
           "[I] form (1+c)/(1+c*(f/f_ref)^2) after GynCycle 1/(1+(freq/f)^5) (Röblitz 2013 [C])"),
     Param("K_inh", 1.0, "1", "inhibin B (relative) halving FSH synthesis drive", "[I]"),
     Param("n_inh", 1.5, "1", "Hill exponent of inhibin B on FSH", "[I]"),
-    Param("K_T_FSH", 1.2, "1", "total T (relative) for direct pituitary inhibition of FSH", "[I]"),
+    Param("K_T_FSH", 1.0, "1", "total T (relative) for direct pituitary inhibition of FSH",
+          "[I] FSH falls to ~3% on TE 200 mg/wk (Coviello JCEM 2005 [P])"),
     Param("n_T_FSH", 3.0, "1", "Hill exponent of T on FSH synthesis",
           "[I] FSH falls to ~3% on TE 200 mg/wk (Coviello JCEM 2005 [P])"),
     Param("k_rel_FSH", math.log(2.0) / 72.0, "1/h", "FSH pool turnover rate", "[I] no human value found"),
