@@ -163,3 +163,15 @@ def test_drugs(as_json: bool) -> None:
     else:
         assert "testosterone_cypionate" in res.stdout
         assert "gonadorelin" in res.stdout
+
+
+def test_params_lists_every_parameter_with_its_source() -> None:
+    from hpgsim.physiology import parameter_tables
+
+    out = CliRunner().invoke(main, ["params", "--json"])
+    assert out.exit_code == 0
+    tables = json.loads(out.output)
+    names = {row["name"] for rows in tables.values() for row in rows}
+    expected = {name for t in parameter_tables() for name in t}
+    assert names == expected
+    assert all(row["source"] and row["unit"] for rows in tables.values() for row in rows)

@@ -239,6 +239,19 @@ def drugs(as_json: bool) -> None:
                     click.echo(f"    - {v}")
 
 
+@main.command()
+@_json_option
+def params(as_json: bool) -> None:
+    """List every physiology parameter: value, unit, description and source, by organ."""
+    from hpgsim.physiology import parameter_tables, parameters_markdown
+
+    if as_json:
+        tables = {t.title: [vars(p) for p in t.values()] for t in parameter_tables()}
+        click.echo(json.dumps(tables, indent=2))
+        return
+    click.echo(parameters_markdown())
+
+
 main.add_command(validate_command)
 
 
