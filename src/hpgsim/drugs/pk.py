@@ -117,15 +117,18 @@ def build_modal(product: Product, catalog: Catalog) -> ModalProduct:
 @cache
 def _modal_cached(drug: str, route: str, formulation: str | None) -> ModalProduct:
     cat = default_catalog()
-    return build_modal(cat.drugs[drug].product(route, formulation), cat)
+    return build_modal(cat.drug(drug).product(route, formulation), cat)
 
 
 def modal_product(drug: str, route: str, formulation: str | None,
                   catalog: Catalog | None = None) -> ModalProduct:
-    """The modal system for a product of ``catalog`` (the bundled one is cached)."""
+    """The modal system for a product of ``catalog`` (the bundled one is cached).
+
+    ``drug`` may be a catalog name or an alias; ``formulation`` None is the route's default.
+    """
     if catalog is None:
         return _modal_cached(drug, route, formulation)
-    return build_modal(catalog.drugs[drug].product(route, formulation), catalog)
+    return build_modal(catalog.drug(drug).product(route, formulation), catalog)
 
 
 @dataclass(frozen=True)
@@ -162,12 +165,17 @@ class Exposure:
         idx = np.searchsorted(self.starts, np.asarray(t, dtype=float), side="right") - 1
         return np.clip(idx, 0, len(self.starts) - 1)
 
-    def concentrations(self, t: FloatArray) -> FloatArray:
-        """Concentrations of every species at times ``t`` (h): shape (species, len(t))."""
-        t = np.asarray(t, dtype=float)
+    def concentrations(self, t: FloatArray | Sequence[float] | float) -> FloatArray:
+        """Concentrations of every species at times ``t`` (h): shape (species, len(t)).
+
+        Exact (sum of exponentials). Times before the first segment (before time 0) give 0;
+        times after the span continue the last segment (no later doses).
+        """
+        t = np.atleast_1d(np.asarray(t, dtype=float))
         seg = self.segment_of(t)
-        dt = (t - self.starts[seg])[:, None]
+        dt = np.maximum(t - self.starts[seg], 0.0)[:, None]
         modal = self.amplitudes[seg] * np.exp(self.rates[None, :] * dt)
+        modal[t < self.starts[0]] = 0.0
         return np.asarray(self.weights @ modal.T)
 
     def index(self, species: str) -> int | None:
@@ -189,7 +197,15 @@ class PumpTrain:
 
 def build_exposure(boluses: Sequence[Bolus], pumps: Sequence[PumpTrain], t_end: float,
                    catalog: Catalog | None = None) -> Exposure:
-    """Superpose all doses into one piecewise-exponential exposure over ``[0, t_end]``."""
+    """Superpose all doses into one piecewise-exponential exposure over ``[0, t_end]``.
+
+    Segments start at 0 and at every dose time and pump start/stop inside ``(0, t_end)``.
+    A dose before time 0 is carried exactly to time 0 (its decay until then is applied); a
+    dose at or after ``t_end`` does not act within the span and is left out. Overlapping pumps
+    add their pulse rates; ``pump_dose`` is then the rate-weighted mean amount per pulse, so
+    that ``pump_rate * pump_dose`` is the total bioavailable input rate.
+    """
+    boluses = [b for b in boluses if b.time < t_end]
     products = sorted({(b.drug, b.route, b.formulation) for b in boluses},
                       key=lambda k: (k[0], k[1], k[2] or ""))
     modal = [modal_product(*k, catalog=catalog) for k in products]
@@ -204,13 +220,16 @@ def build_exposure(boluses: Sequence[Bolus], pumps: Sequence[PumpTrain], t_end: 
 
     cuts = {0.0, *(b.time for b in boluses if b.time >= 0.0)}
     for p in pumps:
-        cuts.update((max(p.start, 0.0), p.end))
+        cuts.update((max(p.start, 0.0), max(p.end, 0.0)))
     starts = np.array(sorted(c for c in cuts if c < t_end) or [0.0])
-    seg_of_dose = np.searchsorted(starts, [b.time for b in boluses], side="right") - 1
     kick = np.zeros((len(starts), n_modes))
-    for b, s in zip(boluses, seg_of_dose, strict=True):
+    for b in boluses:
         i = products.index((b.drug, b.route, b.formulation))
-        kick[s, offsets[i]:offsets[i + 1]] += b.amount * modal[i].dose_modes
+        amount = b.amount * modal[i].dose_modes
+        if b.time < 0.0:  # decayed exactly to time 0, the first segment start
+            amount = amount * np.exp(modal[i].rates * (0.0 - b.time))
+        s = max(int(np.searchsorted(starts, b.time, side="right")) - 1, 0)
+        kick[s, offsets[i]:offsets[i + 1]] += amount
     amplitudes = np.zeros_like(kick)
     for s in range(len(starts)):
         carried = amplitudes[s - 1] * np.exp(rates * (starts[s] - starts[s - 1])) if s else 0.0
@@ -218,10 +237,12 @@ def build_exposure(boluses: Sequence[Bolus], pumps: Sequence[PumpTrain], t_end: 
 
     cat = catalog or default_catalog()
     pump_rate = np.zeros(len(starts))
-    pump_dose = np.zeros(len(starts))
+    pump_input = np.zeros(len(starts))  # ug/h
     for p in pumps:
         on = (starts >= p.start) & (starts < p.end)
-        f = cat.drugs[p.drug].product(p.route).bioavailability.value
+        f = cat.drug(p.drug).product(p.route).bioavailability.value
         pump_rate[on] += 1.0 / p.interval
-        pump_dose[on] = p.amount * 1e3 * f  # ug per pulse
+        pump_input[on] += p.amount * 1e3 * f / p.interval
+    pump_dose = np.divide(pump_input, pump_rate, out=np.zeros_like(pump_input),
+                          where=pump_rate > 0.0)  # ug per pulse
     return Exposure(species, rates, weights, starts, amplitudes, pump_rate, pump_dose)
