@@ -51,7 +51,7 @@ def test_solver_failure_is_reported_not_returned(monkeypatch: pytest.MonkeyPatch
 
     monkeypatch.setattr(simulation, "odeint", failing)
     with pytest.raises(hs.SolverError, match="solver failed between"):
-        hs.simulate(hs.Subject(), REGIMEN)
+        hs.simulate(hs.Subject(), REGIMEN, hs.SimulationOptions(engine="scipy"))
 
 
 @pytest.mark.parametrize(("field", "kwargs"), [
