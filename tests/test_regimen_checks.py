@@ -79,3 +79,13 @@ def test_check_regimen_of_hand_built_lines() -> None:
     with pytest.warns(DoseWarning):
         check_regimen(Regimen((RegimenLine("hcg", Dose(5000.0, "activity"), "sc", every=24.0,
                                            count=14),)))
+
+
+def test_route_specific_limits_apply() -> None:
+    from hpgsim.regimen import parse_regimen
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        parse_regimen("testosterone_undecanoate 237 mg oral bid x 8w")  # Jatenzo label dose
+    with pytest.warns(DoseWarning):
+        parse_regimen("testosterone_undecanoate 1000 mg im castor_oil q7d x 8w")

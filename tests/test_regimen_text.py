@@ -220,9 +220,9 @@ def test_render_round_trip_property(text: str) -> None:
 @pytest.mark.skipif(not {"testosterone_undecanoate", "leuprolide"} <= set(default_catalog().drugs),
                     reason="drug catalog lacks testosterone_undecanoate or leuprolide")
 def test_formulations_in_every_form() -> None:
-    text = parse_regimen("testosterone_undecanoate 750 mg im castor_oil once + "
-                         "testosterone_undecanoate 750 mg im castor_oil once from 4w; "
-                         "then leuprolide 7.5 mg depot 1-month q1mo x 3")
+    text = parse_regimen("testosterone_undecanoate 750 mg im castor_oil once x 4w; "
+                         "then testosterone_undecanoate 750 mg im castor_oil once + "
+                         "leuprolide 7.5 mg depot 1-month q1mo x 3")
     schema = regimen_from_schema_lines([
         {"drug": "testosterone_undecanoate", "dose": "750 mg", "route": "im",
          "formulation": "castor_oil", "start": "0 d"},

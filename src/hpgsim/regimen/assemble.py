@@ -126,9 +126,10 @@ def make_item(drug: str, schedule: Schedule, loc: Loc, *, dose: Dose | None = No
         _positive(loc, f"taper[{i}].for", step.length)
     try:
         for i, step in enumerate(taper):
-            check_dose(product.drug, step.dose, f"taper[{i}].dose")
+            check_dose(product.drug, step.dose, f"taper[{i}].dose", product.route,
+                           product.formulation)
         if dose is not None:
-            check_dose(product.drug, dose, "dose")
+            check_dose(product.drug, dose, "dose", product.route, product.formulation)
     except InputError as err:
         raise loc.wrap(err) from None
     if count == 1 and schedule.is_single:

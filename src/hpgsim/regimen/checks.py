@@ -13,12 +13,16 @@ from __future__ import annotations
 
 import warnings
 from collections import defaultdict
+from collections.abc import Callable, Hashable
 from dataclasses import dataclass
+from typing import TypeVar
 
 from hpgsim.drugs.catalog import Catalog, Drug, default_catalog
 from hpgsim.errors import DoseWarning, InputError
 from hpgsim.regimen.model import WEEK, Regimen, RegimenLine
 from hpgsim.units import Dose
+
+K = TypeVar("K", bound=Hashable)
 
 _SLACK = 1e-9  # relative: a total equal to the limit up to rounding is within it
 
@@ -56,14 +60,16 @@ def resolve(drug: str, route: str | None = None, formulation: str | None = None,
     return Resolved(d, product.route, product.formulation)
 
 
-def check_dose(drug: Drug, dose: Dose, field: str = "dose") -> None:
-    """Refuse a dose in the wrong dimension or above the drug's physically absurd maximum."""
+def check_dose(drug: Drug, dose: Dose, field: str = "dose", route: str | None = None,
+               formulation: str | None = None) -> None:
+    """Refuse a dose in the wrong dimension or above the product's physically absurd maximum
+    (the route's own limit where it has one, e.g. oral vs intramuscular undecanoate)."""
     if dose.unit != drug.dose_unit:
         example = "1500 IU" if drug.dose_unit == "IU" else "100 mg"
         raise InputError(field, str(dose),
                          f"{drug.name} is dosed in {drug.dose_unit}, not {dose.unit}",
                          f'write the dose in {drug.dose_unit} (e.g. "{example}")')
-    limit = drug.absurd_max_per_dose
+    limit = drug.limits(route, formulation).absurd_max_per_dose
     if dose.amount > limit.value:
         raise InputError(field, str(dose),
                          f"above any plausible single dose of {drug.name} "
@@ -111,12 +117,20 @@ def _weekly_rate(line: RegimenLine) -> tuple[float, float, float] | None:
 def weekly_totals(regimen: Regimen) -> dict[str, float]:
     """The largest mean weekly amount of each drug (mg or IU per week), lines summed where they
     overlap in time."""
-    spans: dict[str, list[tuple[float, float, float]]] = defaultdict(list)
+    return _peak_totals(regimen, lambda line: line.drug)
+
+
+def _product_totals(regimen: Regimen) -> dict[tuple[str, str, str | None], float]:
+    return _peak_totals(regimen, lambda line: (line.drug, line.route, line.formulation))
+
+
+def _peak_totals(regimen: Regimen, key: Callable[[RegimenLine], K]) -> dict[K, float]:
+    spans: dict[K, list[tuple[float, float, float]]] = defaultdict(list)
     for line in regimen.lines:
         rate = _weekly_rate(line)
         if rate is not None:
-            spans[line.drug].append(rate)
-    out: dict[str, float] = {}
+            spans[key(line)].append(rate)
+    out: dict[K, float] = {}
     for drug, items in spans.items():
         # sweep: at equal times an end (0) comes before a start (1): intervals are [from, to)
         events = sorted([(a, 1, r) for a, _, r in items] + [(b, 0, -r) for _, b, r in items])
@@ -131,8 +145,8 @@ def weekly_totals(regimen: Regimen) -> dict[str, float]:
 def warn_weekly_totals(regimen: Regimen, catalog: Catalog | None = None) -> None:
     """``DoseWarning`` for each drug whose weekly total is above its clinical maximum."""
     cat = catalog or default_catalog()
-    for drug, total in weekly_totals(regimen).items():
-        limit = cat.drugs[drug].clinical_max_per_week
+    for (drug, route, formulation), total in _product_totals(regimen).items():
+        limit = cat.drugs[drug].limits(route, formulation).clinical_max_per_week
         if total > limit.value * (1.0 + _SLACK):
             warnings.warn(
                 f"{drug}: {total:g} {limit.unit}/week is above clinical use "
