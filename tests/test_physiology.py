@@ -7,10 +7,10 @@ import pytest
 
 import hpgsim as hs
 from hpgsim.physiology.covariates import subject_parameters
-from hpgsim.physiology.model import IDX, NO_DRUG, N_STATES, Physiology, default_parameters
-from hpgsim.regimen.model import Regimen, RegimenLine
+from hpgsim.physiology.model import IDX, N_STATES, NO_DRUG, Physiology, default_parameters
 from hpgsim.physiology.reference import REFERENCE
 from hpgsim.physiology.steady import steady_state
+from hpgsim.regimen.model import Regimen, RegimenLine
 from hpgsim.units import ANALYTES, parse_dose
 
 W = 168.0
@@ -33,7 +33,9 @@ def test_every_parameter_has_unit_and_source() -> None:
 
     for table in ALL_TABLES:
         for p in table.values():
-            assert p.unit and p.source and p.description, p.name
+            assert p.unit, p.name
+            assert p.source, p.name
+            assert p.description, p.name
     assert len(default_parameters()) == sum(len(t) for t in ALL_TABLES)
 
 
@@ -87,16 +89,20 @@ def test_conditions_shift_baseline_in_the_known_direction() -> None:
     healthy = _run([], 24.0).baseline
     ihh = _run([], 24.0, hs.Subject(condition="gnrh_deficient")).baseline
     ptd = _run([], 24.0, hs.Subject(condition="primary_testicular_dysfunction")).baseline
-    assert ihh["lh"] < 0.2 * healthy["lh"] and ihh["total_testosterone"] < 100.0
+    assert ihh["lh"] < 0.2 * healthy["lh"]
+    assert ihh["total_testosterone"] < 100.0
     assert ihh["sperm_concentration"] < 1.0
-    assert ptd["lh"] > healthy["lh"] and ptd["fsh"] > 2.0 * healthy["fsh"]
+    assert ptd["lh"] > healthy["lh"]
+    assert ptd["fsh"] > 2.0 * healthy["fsh"]
     assert ptd["sperm_concentration"] < healthy["sperm_concentration"]
     old = _run([], 24.0, hs.Subject(age_years=70)).baseline
-    assert old["shbg"] > healthy["shbg"] and old["free_testosterone"] < healthy["free_testosterone"]
+    assert old["shbg"] > healthy["shbg"]
+    assert old["free_testosterone"] < healthy["free_testosterone"]
 
 
 def test_te_200_suppresses_then_recovers() -> None:
-    r = _run([_line("testosterone_enanthate", "200 mg", "im", W, 26 * W)], 26 * W + 52 * W, step=6.0)
+    te = _line("testosterone_enanthate", "200 mg", "im", W, 26 * W)
+    r = _run([te], 26 * W + 52 * W, step=6.0)
     base = r.baseline
     assert r.at("lh", 3 * W) < 0.25 * base["lh"]
     assert r.at("fsh", 3 * W) < 0.25 * base["fsh"]
@@ -135,7 +141,8 @@ def test_hcg_on_trt_preserves_intratesticular_t() -> None:
     alone = _run([te], 12 * W)
     with_hcg = _run([te, _line("hcg", "500 IU", "sc", 2 * D, 12 * W)], 12 * W)
     t = 12 * W - 1
-    assert with_hcg.at("intratesticular_testosterone", t) > 5 * alone.at("intratesticular_testosterone", t)
+    itt = "intratesticular_testosterone"
+    assert with_hcg.at(itt, t) > 5 * alone.at(itt, t)
     assert with_hcg.at("sperm_concentration", t) > alone.at("sperm_concentration", t)
 
 
@@ -144,7 +151,8 @@ def test_gonadorelin_bolus_gives_an_lh_pulse_of_hours_not_a_sustained_drive() ->
     lh = r.get("lh")
     base = r.baseline["lh"]
     assert lh.max() > 1.8 * base  # each injection releases LH ...
-    assert float(np.mean(lh > 1.5 * base)) < 0.05  # ... for a few hours per 3.5 days
+    hours_high = float(np.sum(lh > 1.5 * base)) * 0.25
+    assert hours_high / len(r.regimen.boluses()) < 6.0  # ... for a few hours per dose
     assert abs(float(np.mean(lh)) / base - 1.0) < 0.15  # no sustained rise
 
 

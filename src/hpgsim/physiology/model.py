@@ -177,7 +177,7 @@ class Physiology:
         # the gonadotrope signal reads GnRH delivered per unit time (frequency x mass)
         duty = p["tau_pulse"] * (f * o.minimum(mass, 1.0) + pumping * o.minimum(pump_mass, 1.0))
         theta = theta_c + (1.0 - theta_c) * o.minimum(duty, 1.0)
-        stim = p["tau_pulse"] * (f * mass + d.pump_rate * pump_mass) + theta_c
+        stim = p["tau_pulse"] * (f * mass + d.pump_rate * pump_mass) + p["w_continuous"] * theta_c
         c_deg = o.power(d["degarelix"], p["gamma_degarelix"])
         antag = p["Imax_degarelix"] * c_deg / (c_deg + p["IC50_degarelix"] ** p["gamma_degarelix"])
         resp_E2 = (1.0 + self.r_pE) / (1.0 + e2_er * self.r_pE)
