@@ -21,6 +21,7 @@ from hpgsim.errors import DoseWarning, HpgsimError, InputError
 from hpgsim.export import slug
 from hpgsim.result import Result
 from hpgsim.units import analyte, parse_unit_choices
+from hpgsim.patients.cli import COMMANDS as PATIENT_COMMANDS
 from hpgsim.validation.cli import validate_command
 
 PLOT_OBSERVABLES = "T,free_T,LH,FSH,E2,inhibin_b,sperm"
@@ -253,6 +254,8 @@ def params(as_json: bool) -> None:
 
 
 main.add_command(validate_command)
+for _command in PATIENT_COMMANDS:
+    main.add_command(_command)
 
 
 def _unique(labels: Sequence[str]) -> list[str]:
