@@ -23,6 +23,7 @@ from hpgsim.result import Result
 from hpgsim.units import analyte, parse_unit_choices
 from hpgsim.patients.cli import COMMANDS as PATIENT_COMMANDS
 from hpgsim.validation.cli import validate_command
+from hpgsim.web.cli import serve_command
 
 PLOT_OBSERVABLES = "T,free_T,LH,FSH,E2,inhibin_b,sperm"
 LIST_INLINE_CHARS = 80  # `hpgsim drugs`: longer lists print one item per line
@@ -254,6 +255,7 @@ def params(as_json: bool) -> None:
 
 
 main.add_command(validate_command)
+main.add_command(serve_command)
 for _command in PATIENT_COMMANDS:
     main.add_command(_command)
 
