@@ -65,6 +65,8 @@ def test_times_are_hours_and_time_to_is_implied() -> None:
     ({"statistic": "peak", "window": ["2 d", "1 d"]}, "window ends before"),
     ({"until": "1 w"}, "until is before"),
     ({"relative_to": "1 d"}, "relative_to needs relative"),
+    ({"statistic": "fraction", "threshold": 1, "direction": "below", "ever": True,
+      "from": "13 w"}, "from is after at"),
     ({"thresold": 3}, "thresold"),
     ({"quantity": "cortisol"}, "unknown analyte"),
 ])

@@ -97,13 +97,13 @@ tr.error td:last-child {{ color: #850; }}
 @click.option("--json", "as_json", is_flag=True,
               help="Print the result object (hpgsim-validation-result/1) instead of the table.")
 @click.option("--report", "report_dir", type=click.Path(file_okay=False, path_type=Path),
-              default=None, help="Also write DIR/report.html.")
+              default=None, metavar="DIR", help="Also write DIR/report.html.")
 @click.option("--only", metavar="ID-PREFIX", default=None,
               help="Run only the targets whose id starts with ID-PREFIX.")
 @click.option("--cohort-size", type=click.IntRange(min=1), default=None, metavar="N",
               help="Simulate at most N members of each cohort (the first N), for speed.")
 @click.option("--workers", type=click.IntRange(min=1), default=None, metavar="N",
-              help="Processes for cohort simulations (default: the CPU count).")
+              help="Processes for the simulations (default: the CPU count).")
 def validate_command(targets_path: Path | None, as_json: bool, report_dir: Path | None,
                      only: str | None, cohort_size: int | None, workers: int | None) -> None:
     """Simulate each validation target and compare with its published value.

@@ -118,8 +118,8 @@ def resolve_quantity(text: str) -> Quantity:
     drug that delivers several (clomiphene) must be named by species.
     """
     if not text.startswith(DRUG_CONCENTRATION):
-        return Quantity(analyte(text, "measure.quantity").name, drug=False,
-                        unit=analyte(text).unit)
+        a = analyte(text, "measure.quantity")
+        return Quantity(a.name, drug=False, unit=a.unit)
     name = text[len(DRUG_CONCENTRATION):].strip()
     catalog = default_catalog()
     if name not in catalog.species:
@@ -354,7 +354,7 @@ class _Job:
     """One subject of one scenario, with every plan to reduce its simulation to."""
 
     subject: Subject
-    parameters: dict[str, float] | None
+    multipliers: dict[str, float] | None  # cohort variability; None for a single subject
     regimen: Regimen
     span: float
     step: float
@@ -376,7 +376,9 @@ def run_job(job: _Job) -> list[Outcome] | str:
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", DoseWarning)
         try:
-            result = simulate(job.subject, job.regimen, options, job.parameters)
+            parameters = (None if job.multipliers is None
+                          else member_parameters(job.subject, job.multipliers))
+            result = simulate(job.subject, job.regimen, options, parameters)
         except (HpgsimError, ValueError, ArithmeticError) as err:
             return f"simulation failed: {err}"
     outcomes: list[Outcome] = []
@@ -416,11 +418,9 @@ class _Scenario:
                 (Subject.from_dict(self.subject), None)]
         else:
             size, seed = self.cohort
-            subjects = sample_subjects(self.subject, size, seed)
-            multipliers = sample_parameters(size, seed)
-            members = [(s, member_parameters(s, m)) for s, m in zip(subjects, multipliers,
-                                                                     strict=True)]
-        self.jobs = [_Job(s, p, regimen, self.span, self.step, plans) for s, p in members]
+            members = list(zip(sample_subjects(self.subject, size, seed),
+                               sample_parameters(size, seed), strict=True))
+        self.jobs = [_Job(s, m, regimen, self.span, self.step, plans) for s, m in members]
 
     def results(self) -> Iterator[tuple[int, TargetResult]]:
         """(file position, result) of each target, from the jobs' outputs."""

@@ -167,6 +167,8 @@ class Measure(_Strict):
             raise ValueError(f"statistic {stat!r} needs {', '.join(missing)}")
         if self.window is not None and self.window[1] < self.window[0]:
             raise ValueError("window ends before it starts")
+        if stat == "fraction" and self.ever and self.at is not None and self.start > self.at:
+            raise ValueError("ever: true looks from `from` up to `at`, but from is after at")
         if self.relative_to is not None and not self.relative:
             raise ValueError("relative_to needs relative: true")
         if self.relative and self.threshold is None:
