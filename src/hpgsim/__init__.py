@@ -6,6 +6,7 @@ Research and education tool, not medical advice.
     r = hs.simulate(hs.Subject(age_years=35), hs.parse_regimen("TC 150 mg q7d x 52w"))
 """
 
+from hpgsim.engine import BatchResult, simulate_batch
 from hpgsim.errors import DoseWarning, HpgsimError, InputError, SolverError
 from hpgsim.regimen import load_protocol, parse_regimen
 from hpgsim.regimen.model import Phase, Regimen, RegimenLine
@@ -14,6 +15,7 @@ from hpgsim.simulation import SimulationOptions, simulate
 from hpgsim.subjects import Subject
 
 __all__ = [
+    "BatchResult",
     "DISCLAIMER",
     "DoseWarning",
     "HpgsimError",
@@ -28,4 +30,5 @@ __all__ = [
     "load_protocol",
     "parse_regimen",
     "simulate",
+    "simulate_batch",
 ]

@@ -21,6 +21,7 @@ from hpgsim.errors import DoseWarning, HpgsimError, InputError
 from hpgsim.export import slug
 from hpgsim.result import Result
 from hpgsim.units import analyte, parse_unit_choices
+from hpgsim.interop.cli import export_sbml_command
 from hpgsim.patients.cli import COMMANDS as PATIENT_COMMANDS
 from hpgsim.validation.cli import validate_command
 from hpgsim.web.cli import serve_command
@@ -256,6 +257,7 @@ def params(as_json: bool) -> None:
 
 main.add_command(validate_command)
 main.add_command(serve_command)
+main.add_command(export_sbml_command)
 for _command in PATIENT_COMMANDS:
     main.add_command(_command)
 
