@@ -15,8 +15,8 @@ from hpgsim.simulation import SimulationOptions, simulate
 from hpgsim.subjects import Subject
 
 __all__ = [
-    "BatchResult",
     "DISCLAIMER",
+    "BatchResult",
     "DoseWarning",
     "HpgsimError",
     "InputError",

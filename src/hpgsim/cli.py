@@ -19,10 +19,10 @@ import click
 
 from hpgsim.errors import DoseWarning, HpgsimError, InputError
 from hpgsim.export import slug
-from hpgsim.result import Result
-from hpgsim.units import analyte, parse_unit_choices
 from hpgsim.interop.cli import export_sbml_command
 from hpgsim.patients.cli import COMMANDS as PATIENT_COMMANDS
+from hpgsim.result import Result
+from hpgsim.units import analyte, parse_unit_choices
 from hpgsim.validation.cli import validate_command
 from hpgsim.web.cli import serve_command
 

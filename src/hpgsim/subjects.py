@@ -52,7 +52,8 @@ class Subject:
             if value is None:
                 continue
             if isinstance(value, bool) or not isinstance(value, int | float):
-                raise InputError(f"subject.{name}", value, "not a number", f"give a number in {unit}")
+                raise InputError(f"subject.{name}", value, "not a number",
+                                 f"give a number in {unit}")
             if not lo <= value <= hi:
                 raise InputError(f"subject.{name}", value, "outside the plausible range",
                                  f"give a value between {lo:g} and {hi:g} {unit}")

@@ -39,7 +39,8 @@ def parse_time(text: str | float | int, field: str = "time") -> float:
     A bare number is refused: the unit must be explicit.
     """
     if isinstance(text, bool) or not isinstance(text, str):
-        raise InputError(field, text, "a time needs a unit", 'write it as e.g. "7 d", "12 w", "90 min"')
+        raise InputError(field, text, "a time needs a unit",
+                         'write it as e.g. "7 d", "12 w", "90 min"')
     m = _QTY.match(text)
     unit = m.group(2).lower() if m else ""
     unit = _TIME_ALIASES.get(unit, unit)
@@ -94,11 +95,13 @@ class Dose:
 def parse_dose(text: str | float | int, field: str = "dose") -> Dose:
     """Parse ``"200 mg"``, ``"10 ug"``, ``"1500 IU"``; refuses missing units and negatives."""
     if isinstance(text, bool) or not isinstance(text, str):
-        raise InputError(field, text, "a dose needs a unit", 'write e.g. "200 mg", "10 ug" or "1500 IU"')
+        raise InputError(field, text, "a dose needs a unit",
+                         'write e.g. "200 mg", "10 ug" or "1500 IU"')
     m = _QTY.match(text)
     unit = m.group(2).lower() if m else ""
     if m is None or unit not in DOSE_UNITS:
-        raise InputError(field, text, "not a dose", 'write "<number> <unit>" with unit mg, ug or IU')
+        raise InputError(field, text, "not a dose",
+                         'write "<number> <unit>" with unit mg, ug or IU')
     value = float(m.group(1))
     if not value > 0.0:
         raise InputError(field, text, "a dose must be positive", "give an amount above zero")
@@ -139,13 +142,15 @@ class Analyte:
         )
 
 
-_LAB = "typical adult-male laboratory interval [S]; the range on your own lab report takes precedence"
+_LAB = ("typical adult-male laboratory interval [S]; "
+        "the range on your own lab report takes precedence")
 ANALYTES: dict[str, Analyte] = {
     a.name: a
     for a in (
         Analyte("total_testosterone", "Total T", ("ng/dL", "nmol/L", "ng/mL"),
                 (1.0, 1.0 / T_NG_DL_PER_NMOL_L, 0.01), (264.0, 916.0),
-                "Endocrine Society 2018 harmonized range, non-obese men 19-39 y (Bhasin JCEM 2018;103:1715)",
+                "Endocrine Society 2018 harmonized range, non-obese men 19-39 y "
+                "(Bhasin JCEM 2018;103:1715)",
                 "2986-8"),
         Analyte("free_testosterone", "Free T", ("pg/mL", "pmol/L", "ng/dL"),
                 (1.0, 1000.0 / 288.42, 0.1), (50.0, 210.0), _LAB, "2991-8"),
@@ -186,7 +191,8 @@ def parse_unit_choices(text: str) -> dict[str, str]:
     choices: dict[str, str] = {}
     for part in filter(None, (p.strip() for p in text.split(","))):
         if "=" not in part:
-            raise InputError("units", part, "expected ANALYTE=UNIT", 'write e.g. "T=nmol/L,E2=pmol/L"')
+            raise InputError("units", part, "expected ANALYTE=UNIT",
+                             'write e.g. "T=nmol/L,E2=pmol/L"')
         name, unit = (s.strip() for s in part.split("=", 1))
         a = analyte(name, "units")
         a.factor(unit)
