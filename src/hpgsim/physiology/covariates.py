@@ -6,6 +6,8 @@ Each effect is a multiplier on a reference-man parameter, with its source. The t
 
 from __future__ import annotations
 
+from functools import lru_cache
+
 from hpgsim.params import Param, ParamTable
 from hpgsim.physiology.individualize import individualize
 from hpgsim.physiology.model import default_parameters
@@ -26,8 +28,21 @@ SCALE_NAMES = ("aromatase_scale", "lh_scale", "fsh_scale", "leydig_max", "shbg_s
 
 
 def subject_parameters(subject: Subject, base: dict[str, float] | None = None) -> dict[str, float]:
-    """Model parameters for ``subject``: tabulated values with covariate multipliers applied."""
-    p = dict(base) if base is not None else default_parameters()
+    """Model parameters for ``subject``: tabulated values with covariate multipliers applied,
+    individualised to its baseline labs. With the default ``base`` the result is cached per
+    subject (individualisation costs a small fit), and a fresh copy is returned each time."""
+    if base is None:
+        return dict(_default_subject_parameters(subject))
+    return _subject_parameters(subject, base)
+
+
+@lru_cache(maxsize=4096)
+def _default_subject_parameters(subject: Subject) -> dict[str, float]:
+    return _subject_parameters(subject, default_parameters())
+
+
+def _subject_parameters(subject: Subject, base: dict[str, float]) -> dict[str, float]:
+    p = dict(base)
     for name in SCALE_NAMES:
         p.setdefault(name, 1.0)
     c = PARAMS.values_dict()
