@@ -21,6 +21,7 @@ from hpgsim.errors import DoseWarning, HpgsimError, InputError
 from hpgsim.export import slug
 from hpgsim.interop.cli import export_sbml_command
 from hpgsim.patients.cli import COMMANDS as PATIENT_COMMANDS
+from hpgsim.population.cli import trial_command
 from hpgsim.result import Result
 from hpgsim.units import analyte, parse_unit_choices
 from hpgsim.validation.cli import validate_command
@@ -258,6 +259,7 @@ def params(as_json: bool) -> None:
 main.add_command(validate_command)
 main.add_command(serve_command)
 main.add_command(export_sbml_command)
+main.add_command(trial_command)
 for _command in PATIENT_COMMANDS:
     main.add_command(_command)
 
