@@ -10,7 +10,7 @@ import pytest
 from hpgsim.errors import InputError
 from hpgsim.population import load_trial, trial_from_dict
 
-EXAMPLE = Path(__file__).parents[1] / "examples" / "trial_recovery.yaml"
+EXAMPLE = Path(__file__).parents[1] / "examples" / "trials" / "recovery.yaml"
 
 
 def _trial(**cohort: Any) -> dict[str, Any]:

@@ -1,7 +1,7 @@
 """Virtual-population trials: arms x a sampled cohort, run in chunks, aggregated as they finish.
 
     from hpgsim.population import load_trial, run_trial
-    summary = run_trial(load_trial("examples/trial_recovery.yaml"), "runs/trial")
+    summary = run_trial(load_trial("examples/trials/recovery.yaml"), "runs/trial")
 
 See ``spec`` for the trial file, ``run`` for the chunked runs and streaming aggregation,
 ``backends`` for where chunks run and ``report`` for the CSV tables and PNG plots.

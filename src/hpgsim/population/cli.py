@@ -12,6 +12,7 @@ from hpgsim.population.backends import make_backend
 from hpgsim.population.report import write_report
 from hpgsim.population.run import run_trial
 from hpgsim.population.spec import load_trial
+from hpgsim.result import DISCLAIMER
 
 
 @click.command("trial")
@@ -38,3 +39,4 @@ def trial_command(file: Path, out_dir: Path, workers: int | None, scheduler: str
         raise click.ClickException(str(err)) from None
     click.echo(f"{summary.computed} chunks computed in {time.perf_counter() - start:.1f} s; "
                f"wrote {', '.join(p.name for p in paths)} to {out_dir}")
+    click.echo(DISCLAIMER)

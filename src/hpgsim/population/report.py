@@ -11,12 +11,18 @@ imported only when a plot is drawn, without pyplot.
 from __future__ import annotations
 
 import csv
+import textwrap
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
 
 from hpgsim.population.run import ArmSummary, TrialSummary, kaplan_meier
+from hpgsim.result import DISCLAIMER
 from hpgsim.units import ANALYTES, HOURS_PER
+
+if TYPE_CHECKING:
+    from matplotlib.figure import Figure
 
 WEEK = HOURS_PER["w"]
 
@@ -89,6 +95,14 @@ def write_report(summary: TrialSummary, out_dir: str | Path) -> list[Path]:
     return paths
 
 
+def _save(fig: Figure, path: Path) -> Path:
+    """Write ``fig`` with the disclaimer as a footer."""
+    fig.subplots_adjust(bottom=0.2)
+    fig.text(0.01, 0.01, textwrap.fill(DISCLAIMER, 110), fontsize=6, color="0.3", va="bottom")
+    fig.savefig(path, dpi=100)
+    return path
+
+
 def _plots(summary: TrialSummary, out: Path, time_to: list[str]) -> list[Path]:
     """KM curves (one figure per endpoint, one curve per arm) and band figures."""
     from matplotlib.figure import Figure
@@ -105,8 +119,7 @@ def _plots(summary: TrialSummary, out: Path, time_to: list[str]) -> list[Path]:
         ax.set(xlabel="weeks from arm start", ylabel="cumulative fraction recovered",
                title=name, ylim=(0, 1))
         ax.legend()
-        paths.append(out / f"km_{name}.png")
-        fig.savefig(paths[-1], dpi=100)
+        paths.append(_save(fig, out / f"km_{name}.png"))
     for k in summary.arms[0].bands:
         fig = Figure(figsize=(6, 4))
         ax = fig.add_subplot()
@@ -116,6 +129,5 @@ def _plots(summary: TrialSummary, out: Path, time_to: list[str]) -> list[Path]:
             ax.fill_between(w, b[0], b[2], alpha=0.2, color=line.get_color())
         ax.set(xlabel="weeks from arm start", ylabel=f"{k} ({ANALYTES[k].unit})", title=k)
         ax.legend()
-        paths.append(out / f"bands_{k}.png")
-        fig.savefig(paths[-1], dpi=100)
+        paths.append(_save(fig, out / f"bands_{k}.png"))
     return paths
