@@ -20,6 +20,7 @@ from hpgsim.drugs.pk import Bolus, modal_product
 from hpgsim.export import resolve_units
 from hpgsim.result import DISCLAIMER, FloatArray, Result
 from hpgsim.units import ANALYTES, HOURS_PER, analyte
+from hpgsim.validation.statistics import time_average, window
 
 WEEK = HOURS_PER["w"]
 SUMMARY_ANALYTES = ("total_testosterone", "free_testosterone", "lh", "fsh", "estradiol",
@@ -56,17 +57,7 @@ RECOVERY_HOLD_H = HOURS_PER["w"]
 
 def _window(t: FloatArray, x: FloatArray, a: float, b: float) -> tuple[FloatArray, FloatArray]:
     """Samples in [a, b] with interpolated end points (a, b clipped to the output span)."""
-    a, b = max(a, float(t[0])), min(b, float(t[-1]))
-    inside = (t > a) & (t < b)
-    tw = np.concatenate(([a], t[inside], [b]))
-    return tw, np.interp(tw, t, x)
-
-
-def _time_mean(t: FloatArray, x: FloatArray) -> float:
-    span = float(t[-1] - t[0])
-    if span <= 0.0:
-        return float(x[0])
-    return float(np.sum((x[1:] + x[:-1]) * np.diff(t)) / (2.0 * span))
+    return window(t, x, max(a, float(t[0])), min(b, float(t[-1])))
 
 
 def _time_within(t: FloatArray, x: FloatArray, lo: float, hi: float) -> float:
@@ -363,7 +354,8 @@ def _phases(result: Result) -> list[tuple[str, float, float]]:
 
 def _phase(result: Result, names: Sequence[str], name: str, a: float, b: float) -> PhaseSummary:
     win = {n: _window(result.times, result.observables[n], a, b) for n in {*names, "lh"}}
-    stats = {n: Stat(_time_mean(*win[n]), float(np.min(win[n][1])), float(np.max(win[n][1])))
+    stats = {n: Stat(time_average(*win[n], float(win[n][0][0]), float(win[n][0][-1])),
+                     float(np.min(win[n][1])), float(np.max(win[n][1])))
              for n in names}
     lo, hi = ANALYTES["lh"].reference
     tw, lh = win["lh"]
