@@ -198,3 +198,25 @@ def parse_unit_choices(text: str) -> dict[str, str]:
         a.factor(unit)
         choices[a.name] = next(u for u in a.units if u.lower() == unit.lower())
     return choices
+
+
+# Drug concentrations: unit -> (dimension, value of one unit in ng/mL for mass or IU/L for
+# activity). The schema's first-listed unit is ng/mL, or IU/L for drugs dosed in IU.
+CONCENTRATION_UNITS: dict[str, tuple[str, float]] = {
+    "ng/ml": ("mass", 1.0),
+    "ug/l": ("mass", 1.0),
+    "ng/dl": ("mass", 0.01),
+    "pg/ml": ("mass", 1e-3),
+    "ng/l": ("mass", 1e-3),
+    "iu/l": ("activity", 1.0),
+    "miu/ml": ("activity", 1.0),
+}
+
+
+def concentration_unit(unit: str) -> tuple[str, float]:
+    """``(dimension, value of one unit in ng/mL or IU/L)`` of a drug-concentration unit."""
+    try:
+        return CONCENTRATION_UNITS[unit.strip().lower()]
+    except KeyError:
+        raise ValueError(f"unknown drug-concentration unit {unit!r}; use one of ng/mL, ng/dL, "
+                         "pg/mL, ug/L, ng/L, IU/L, mIU/mL") from None

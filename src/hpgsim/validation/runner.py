@@ -48,7 +48,7 @@ from hpgsim.regimen.protocol import regimen_from_schema_lines
 from hpgsim.result import Result
 from hpgsim.simulation import SimulationOptions, simulate
 from hpgsim.subjects import Subject
-from hpgsim.units import HOURS_PER, analyte, format_time
+from hpgsim.units import HOURS_PER, analyte, concentration_unit, format_time
 from hpgsim.validation import statistics as st
 from hpgsim.validation.cohort import member_parameters, sample_parameters, sample_subjects
 from hpgsim.validation.schema import (
@@ -62,7 +62,6 @@ from hpgsim.validation.schema import (
     Measure,
     Target,
     TargetFile,
-    concentration_unit,
 )
 
 TIME_TO_HORIZON = 3.0 * HOURS_PER["y"]  # default search span of a time to threshold (SCHEMA.md)

@@ -22,7 +22,7 @@ import yaml
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, ValidationError, model_validator
 
 from hpgsim.errors import HpgsimError
-from hpgsim.units import HOURS_PER, analyte, parse_time
+from hpgsim.units import HOURS_PER, analyte, concentration_unit, parse_time
 
 SCHEMA_ID = "hpgsim-validation/1"
 RESULT_SCHEMA_ID = "hpgsim-validation-result/1"
@@ -34,17 +34,6 @@ Direction = Literal["below", "above"]
 COHORT_STATISTICS = ("fraction", "median", "mean")
 DIMENSIONLESS_STATISTICS = ("ratio_to_baseline", "percent_change", "fraction")
 
-# Drug concentrations: unit -> (dimension, value of one unit in ng/mL for mass or IU/L for
-# activity). The schema's first-listed unit is ng/mL, or IU/L for drugs dosed in IU.
-CONCENTRATION_UNITS: dict[str, tuple[str, float]] = {
-    "ng/ml": ("mass", 1.0),
-    "ug/l": ("mass", 1.0),
-    "ng/dl": ("mass", 0.01),
-    "pg/ml": ("mass", 1e-3),
-    "ng/l": ("mass", 1e-3),
-    "iu/l": ("activity", 1.0),
-    "miu/ml": ("activity", 1.0),
-}
 CANONICAL_CONCENTRATION = {"mass": "ng/mL", "activity": "IU/L"}
 
 
@@ -60,15 +49,6 @@ def _hours(value: Any) -> float:
 
 
 Hours = Annotated[float, BeforeValidator(_hours)]
-
-
-def concentration_unit(unit: str) -> tuple[str, float]:
-    """``(dimension, value of one unit in ng/mL or IU/L)`` of a drug-concentration unit."""
-    try:
-        return CONCENTRATION_UNITS[unit.strip().lower()]
-    except KeyError:
-        raise ValueError(f"unknown drug-concentration unit {unit!r}; use one of ng/mL, ng/dL, "
-                         "pg/mL, ug/L, ng/L, IU/L, mIU/mL") from None
 
 
 def check_unit(quantity: str, unit: str) -> None:
