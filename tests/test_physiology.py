@@ -183,7 +183,17 @@ def test_baseline_labs_are_reproduced(labs: dict[str, float]) -> None:
         assert base[lab] == pytest.approx(value, rel=1e-3), lab
 
 
-def test_low_t_with_normal_lh_is_treated_as_central() -> None:
+def test_low_t_is_central_or_testicular_as_lh_says() -> None:
     central = _run([], 24.0, hs.Subject(total_testosterone_ng_dl=205.0, lh_iu_l=3.0)).baseline
-    testicular = _run([], 24.0, hs.Subject(total_testosterone_ng_dl=205.0)).baseline
-    assert testicular["lh"] > 2.0 * central["lh"]
+    testicular = _run([], 24.0, hs.Subject(total_testosterone_ng_dl=205.0, lh_iu_l=12.0)).baseline
+    assert testicular["lh"] == pytest.approx(12.0, rel=1e-3)
+    assert central["lh"] == pytest.approx(3.0, rel=1e-3)
+    assert testicular["total_testosterone"] == pytest.approx(205.0, rel=1e-3)
+
+
+def test_a_t_without_lh_keeps_the_typical_lh() -> None:
+    """Most low-T men have normal LH (EMAS), so T alone moves drive and Leydig together."""
+    typical = _run([], 24.0, hs.Subject(age_years=50)).baseline
+    low_t = _run([], 24.0, hs.Subject(age_years=50, total_testosterone_ng_dl=205.0)).baseline
+    assert low_t["total_testosterone"] == pytest.approx(205.0, rel=1e-3)
+    assert low_t["lh"] == pytest.approx(typical["lh"], rel=1e-3)

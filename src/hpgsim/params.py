@@ -7,7 +7,10 @@ Source tags follow ``../shared/domain``: [L] label/SmPC, [P] primary paper (abst
 from __future__ import annotations
 
 from collections.abc import Iterable, Iterator, Mapping
+from contextlib import contextmanager
 from dataclasses import dataclass
+
+_OVERRIDES: dict[str, float] = {}  # qualified name -> value, set only through ``overridden``
 
 
 @dataclass(frozen=True)
@@ -24,8 +27,9 @@ class Param:
 class ParamTable(Mapping[str, Param]):
     """An immutable, ordered table of parameters for one organ or drug."""
 
-    def __init__(self, title: str, params: Iterable[Param]) -> None:
+    def __init__(self, title: str, params: Iterable[Param], namespace: str = "") -> None:
         self.title = title
+        self.namespace = namespace  # prefix of this table's names in ``overridden``
         self._params: dict[str, Param] = {}
         for p in params:
             if p.name in self._params:
@@ -42,7 +46,8 @@ class ParamTable(Mapping[str, Param]):
         return len(self._params)
 
     def values_dict(self) -> dict[str, float]:
-        return {k: p.value for k, p in self._params.items()}
+        """Name -> value, with any active ``overridden`` values in place of the tabulated ones."""
+        return {k: _OVERRIDES.get(self.namespace + k, p.value) for k, p in self._params.items()}
 
     def to_markdown(self) -> str:
         rows = [f"### {self.title}", "", "| name | value | unit | description | source |",
@@ -50,3 +55,26 @@ class ParamTable(Mapping[str, Param]):
         rows += [f"| {p.name} | {p.value:g} | {p.unit} | {p.description} | {p.source} |"
                  for p in self._params.values()]
         return "\n".join(rows)
+
+
+@contextmanager
+def overridden(values: Mapping[str, float]) -> Iterator[None]:
+    """Replace tabulated values inside the ``with`` block (calibration, sensitivity analysis).
+
+    Names are qualified by their table's ``namespace`` (e.g. ``cv.leydig_max`` for a
+    between-subject CV). Every ``values_dict`` of this process, and of processes forked inside
+    the block, sees the new values; ``overrides_key`` changes with them, so caches keyed on it
+    stay right.
+    """
+    saved = dict(_OVERRIDES)
+    _OVERRIDES.update(values)
+    try:
+        yield
+    finally:
+        _OVERRIDES.clear()
+        _OVERRIDES.update(saved)
+
+
+def overrides_key() -> tuple[tuple[str, float], ...]:
+    """The active overrides, hashable (for caches of values derived from the tables)."""
+    return tuple(sorted(_OVERRIDES.items()))

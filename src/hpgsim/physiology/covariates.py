@@ -8,18 +8,22 @@ from __future__ import annotations
 
 from functools import lru_cache
 
-from hpgsim.params import Param, ParamTable
+from hpgsim.params import Param, ParamTable, overrides_key
 from hpgsim.physiology.individualize import individualize
 from hpgsim.physiology.model import default_parameters
 from hpgsim.subjects import Subject
 
 PARAMS = ParamTable("Covariate effects", [
-    Param("leydig_age_slope", 0.010, "1/y", "relative loss of Leydig capacity per year over 30 (gain below 30)",
-          "[I] total T -0.8 to -1.6%/y with partial LH compensation (MMAS, Feldman JCEM 2002 [P])"),
-    Param("gnrh_age_slope", 0.010, "1/y", "relative loss of GnRH pulse mass per year over 30",
-          "[I] aging lowers the efficacy of GnRH->LH, LH->T and T feedback (Keenan Endocrinology 2006 [P]); normative T 15.4 nmol/L at 19, 13.0 at 40 (Kelsey 2014 [P])"),
-    Param("ptd_leydig_max", 0.4, "1", "Leydig capacity in primary testicular dysfunction",
-          "[I] compensated/overt primary hypogonadism: high LH with low-normal T"),
+    Param("leydig_age_slope", 0.00524, "1/y", "relative loss of Leydig capacity per year over 30 (gain below 30)",
+          "[I] total T -0.8 to -1.6%/y with partial LH compensation (MMAS, Feldman JCEM 2002 [P])"
+          "; calibrated (docs/calibration.md, block age; was 0.010)"),
+    Param("gnrh_age_slope", 0.00625, "1/y", "relative loss of GnRH pulse mass per year over 30",
+          "[I] aging lowers the efficacy of GnRH->LH, LH->T and T feedback (Keenan Endocrinology 2006 [P]); normative T 15.4 nmol/L at 19, 13.0 at 40 (Kelsey 2014 [P])"
+          "; calibrated (docs/calibration.md, block age; was 0.010)"),
+    Param("ptd_leydig_max", 0.0781, "1", "Leydig capacity in primary testicular dysfunction",
+          "[I] primary hypogonadism: high LH (~15 IU/L) with low T (~270 ng/dL, 9 nmol/L); "
+          "Klinefelter men in Zhang 1998 [P] had T < 10 nmol/L"
+          "; calibrated (docs/calibration.md, block leydig response; was 0.2)"),
     Param("ptd_germ_max", 0.3, "1", "germ-cell capacity in primary testicular dysfunction", "[I]"),
 ])
 
@@ -32,12 +36,12 @@ def subject_parameters(subject: Subject, base: dict[str, float] | None = None) -
     individualised to its baseline labs. With the default ``base`` the result is cached per
     subject (individualisation costs a small fit), and a fresh copy is returned each time."""
     if base is None:
-        return dict(_default_subject_parameters(subject))
+        return dict(_default_subject_parameters(subject, overrides_key()))
     return _subject_parameters(subject, base)
 
 
 @lru_cache(maxsize=4096)
-def _default_subject_parameters(subject: Subject) -> dict[str, float]:
+def _default_subject_parameters(subject: Subject, _overrides: object) -> dict[str, float]:
     return _subject_parameters(subject, default_parameters())
 
 

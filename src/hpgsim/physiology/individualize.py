@@ -10,6 +10,12 @@ reference-man value), solved jointly so that the drug-free steady state reproduc
 | FSH | ``fsh_scale`` | FSH secretion per unit GnRH signal |
 | E2 | ``aromatase_scale`` | peripheral aromatisation |
 | sperm concentration | ``sperm_scale`` | spermatogenic output (linear, exact) |
+
+A total T without an LH is read with the LH of a typical man of the same covariates: most men
+with low T have normal or low LH (EMAS: secondary 11.8%, primary 2.0% of men 40-79 y; Tajar,
+JCEM 2010 [P]), so a low T moves central drive and Leydig capacity together instead of making
+every such man a primary (high-LH) hypogonadal one. Where that pairing cannot be reproduced,
+T alone moves Leydig capacity.
 """
 
 from __future__ import annotations
@@ -34,6 +40,17 @@ MAX_LOG_MULTIPLIER = 5.0  # e^5 ~ 150x: beyond this the lab is not explained by 
 
 def individualize(params: Mapping[str, float], labs: Mapping[str, float]) -> dict[str, float]:
     """Parameters whose drug-free steady state reproduces ``labs`` (canonical units)."""
+    if "total_testosterone" in labs and "lh" not in labs:
+        model = Physiology(params)
+        typical_lh = float(model.observables(steady_state(model), NO_DRUG)["lh"])
+        try:
+            return _individualize(params, {**labs, "lh": typical_lh})
+        except InputError:
+            pass
+    return _individualize(params, labs)
+
+
+def _individualize(params: Mapping[str, float], labs: Mapping[str, float]) -> dict[str, float]:
     p = dict(params)
     names = [lab for lab in LAB_PARAMETER if lab in labs]
     if names:

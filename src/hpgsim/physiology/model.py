@@ -6,6 +6,7 @@ runs on one state vector or on a (states, n) block of trajectories or subjects.
 
 Signal flow (all relative to the reference man unless a unit is given):
   free T, E2 at the ER (SERM-blocked)  -> pulse frequency f, pulse mass m      (hypothalamus)
+  E2 at the ER -> gonadotrope responsiveness (LH, FSH); inhibin B -> FSH         (pituitary)
   f*m (+ pump pulses), agonist occupancy -> receptor desensitisation D_R, down-regulation R_T
   -> GnRH signal S -> LH/FSH pools -> serum LH, FSH (IU/L)                      (pituitary)
   LH + hCG (+ exogenous LH) -> Leydig (desensitisation D_L, enzymes E_L, mass M_L) -> T production
@@ -120,7 +121,7 @@ class Physiology:
         self.H_ITT_ref = _hill(o, 1.0, p["K_ITT"], p["n_ITT"])
         self.H_F_ref = p["phi_FSH"] + (1.0 - p["phi_FSH"]) * 1.0 / (1.0 + p["K_FSH_S"])
         self.inh_ref = 1.0 / (1.0 + (1.0 / p["K_inh"]) ** p["n_inh"])
-        self.tfsh_ref = 1.0 / (1.0 + (1.0 / p["K_T_FSH"]) ** p["n_T_FSH"])
+        self.efsh_ref = 1.0 / (1.0 + (1.0 / p["K_E_FSH"]) ** p["n_E_FSH"])
         self.k = {  # rates 1/h
             "LH": ln2 / p["t_half_LH"], "FSH": ln2 / p["t_half_FSH"],
             "capG_down": ln2 / p["t_half_capG_down"], "capG_up": ln2 / p["t_half_capG_up"],
@@ -139,7 +140,8 @@ class Physiology:
         p, o = self.p, self.o
         g = {name: y[i] for name, i in IDX.items()}
         # Leydig drive and testosterone
-        drive = g["lh"] + d["lh"] + p["w_hcg"] * d["hcg"]
+        hcg = d["hcg"]
+        drive = g["lh"] + d["lh"] + p["hcg_Dmax"] * hcg / (hcg + p["hcg_EC50"])
         h3 = (1.0 + p["Lmax"] * _hill(o, drive, p["L50"], p["kappa"])) / self.H3_ref
         r_T_target = (g["leydig_capacity"] * g["leydig_enzymes"]
                       * (1.0 - g["leydig_desensitised"]) / (1.0 - self.D_L0) * h3)
@@ -165,7 +167,7 @@ class Physiology:
         e2_er = e2 * (1.0 - er_block) / p["E2_ref"]
         # hypothalamus
         f = (p["f_max"] * self.f_scale
-             / (1.0 + (ft / self.FT_ref * self.r_fT) ** p["n_fT"])
+             / (1.0 + (ft / (self.FT_ref * p["fT_setpoint"]) * self.r_fT) ** p["n_fT"])
              / (1.0 + (e2_er * self.r_fE) ** p["n_fE"]))
         mass = p["m_endo"] * (1.0 + self.r_mE) / (1.0 + e2_er * self.r_mE)
         pump_mass = p["pump_Emax"] * d.pump_dose / (d.pump_dose + p["pump_D50"])
@@ -197,7 +199,7 @@ class Physiology:
         return {
             "drive": drive, "r_T": r_T, "r_T_target": r_T_target, "t_total": tt,
             "free_t_nmol": ft, "e2": e2,
-            "er_block": er_block, "ai": ai, "f": f, "mass": mass, "theta": theta,
+            "er_block": er_block, "e2_er": e2_er, "ai": ai, "f": f, "mass": mass, "theta": theta,
             "theta_c": theta_c, "S": S, "itt": itt, "fsh_total": fsh_tot, "h_f": h_f,
             "support": support, "inhb_rel": inhb_rel, "chain_mean": sum(chain) / N_CHAIN,
         }
@@ -228,15 +230,17 @@ class Physiology:
         # LH
         dy[IDX["lh_pool"]] = p["k_rel_LH"] * S * (cap - g["lh_pool"])
         dy[IDX["lh"]] = k["LH"] * (p["LH_ref"] * p["lh_scale"] * S * g["lh_pool"] - g["lh"])
-        # FSH: weaker GnRH dependence, favoured by slow pulses, inhibited by inhibin B and T
+        # FSH: weaker GnRH dependence, favoured by slow pulses, inhibited by inhibin B and by
+        # E2 at the (SERM-blockable) pituitary ER
         s_f = o.power(o.maximum(S, 0.0), p["a_FSH"])
         fr = s["f"] / self.f_ref
         freq_pref = (1.0 + p["c_freq_FSH"]) / (1.0 + p["c_freq_FSH"] * fr**2)
         inhb = o.maximum(s["inhb_rel"], 0.0)
         inh = 1.0 / (1.0 + (inhb / p["K_inh"]) ** p["n_inh"]) / self.inh_ref
         t_rel = s["t_total"] / p["T_ref"]
-        t_inh = 1.0 / (1.0 + (t_rel / p["K_T_FSH"]) ** p["n_T_FSH"]) / self.tfsh_ref
-        dy[IDX["fsh_pool"]] = p["k_rel_FSH"] * s_f * (cap * freq_pref * inh * t_inh - g["fsh_pool"])
+        e_er = o.maximum(s["e2_er"], 0.0)
+        e_inh = 1.0 / (1.0 + (e_er / p["K_E_FSH"]) ** p["n_E_FSH"]) / self.efsh_ref
+        dy[IDX["fsh_pool"]] = p["k_rel_FSH"] * s_f * (cap * freq_pref * inh * e_inh - g["fsh_pool"])
         dy[IDX["fsh"]] = k["FSH"] * (p["FSH_ref"] * p["fsh_scale"] * s_f * g["fsh_pool"] - g["fsh"])
         # Leydig
         drive = s["drive"]

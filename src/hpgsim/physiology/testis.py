@@ -18,17 +18,26 @@ DAY = 24.0
 PARAMS = ParamTable("Testis (Leydig, Sertoli, spermatogenesis)", [
     Param("Lmax", 77.5, "1", "maximal LH stimulation of T production", "Tornøe BJCP 2007 [C]"),
     Param("L50", 5.18, "IU/L", "LH (or LH-equivalent) for half-maximal stimulation", "Tornøe BJCP 2007 [C]"),
-    Param("kappa", 1.9, "1", "Hill exponent of LH on T production", "Tornøe BJCP 2007 [C]"),
-    Param("w_hcg", 0.4, "IU LH / IU hCG", "Leydig potency of hCG relative to LH per IU/L",
-          "[I] hCG 125/250/500 IU EOD on TE 200 mg/wk keeps ITT at -25%/-7%/+26% (Coviello JCEM 2005 [P]); no LH-equivalence factor found (drugs.md 2)"),
+    Param("kappa", 1.02, "1", "Hill exponent of LH on T production", "Tornøe BJCP 2007 [C]"
+          "; calibrated (docs/calibration.md, block leydig response; was 1.9)"),
+    Param("hcg_Dmax", 6.25, "IU/L LH", "maximal Leydig drive by hCG, in serum-LH equivalents",
+          "[I] LH/hCG receptor occupancy saturates: hCG 125/250/500 IU EOD on TE 200 mg/wk keeps "
+          "ITT at 75/93/126% of baseline, a 1.7x response to a 4x dose (Coviello JCEM 2005 [P]); "
+          "hCG 6000 IU: T x2.4 at 72-96 h (physiology.md 2.9 [P]); no LH-equivalence factor "
+          "found (drugs.md 2)"
+          "; calibrated (docs/calibration.md, block leydig response; was 10.0)"),
+    Param("hcg_EC50", 1.88, "IU/L", "serum hCG giving half of hcg_Dmax", "[I] as hcg_Dmax"
+          "; calibrated (docs/calibration.md, block leydig response; was 3.0)"),
     Param("K_DL", 30.0, "IU/L", "LH-equivalent drive for half-maximal Leydig desensitisation",
           "[I] hCG 6000 IU: a second dose at 24 h adds nothing (physiology.md 2.9 [P])"),
     Param("k_dL", 0.03, "1/h", "maximal Leydig desensitisation rate", "[I]"),
     Param("t_half_rL", 36.0, "h", "Leydig resensitisation half-time", "[I] responses intact with hCG every 5 d [P]"),
-    Param("K_E", 8.0, "IU/L", "LH-equivalent for half-maximal steroidogenic enzyme induction",
-          "[I] hCG 6000 IU: T x1.6 at 4 h then x2.4 at 72-96 h (physiology.md 2.9 [P])"),
+    Param("K_E", 15.6, "IU/L", "LH-equivalent for half-maximal steroidogenic enzyme induction",
+          "[I] hCG 6000 IU: T x1.6 at 4 h then x2.4 at 72-96 h (physiology.md 2.9 [P])"
+          "; calibrated (docs/calibration.md, block leydig response; was 8.0)"),
     Param("t_half_E", 24.0, "h", "enzyme induction/decay half-time", "[I] second T peak at 72-96 h after hCG [P]"),
-    Param("K_ML", 1.0, "IU/L", "LH-equivalent for half-maximal Leydig trophic support", "[I]"),
+    Param("K_ML", 0.3, "IU/L", "LH-equivalent for half-maximal Leydig trophic support", "[I]"
+          "; calibrated (docs/calibration.md, block leydig response; was 1.0)"),
     Param("t_half_ML_down", 30.0 * DAY, "h", "Leydig capacity atrophy half-time without LH", "[I]"),
     Param("t_half_ML_up", 45.0 * DAY, "h", "Leydig capacity recovery half-time (no damage)",
           "[I] LH recovers before T after AAS (physiology.md 2.7 [P])"),
@@ -49,17 +58,21 @@ PARAMS = ParamTable("Testis (Leydig, Sertoli, spermatogenesis)", [
     Param("n_chain", 8.0, "stages", "germ-cell transit stages", "[I]"),
     Param("t_spermatogenesis", 64.0 * DAY, "h", "germ-cell transit time, spermatogonium to sperm",
           "64-74 d (physiology.md 2.7) [S]"),
-    Param("apoptosis_factor", 0.45, "1", "germ-cell loss rate / transit rate when support is absent",
-          "[I] suppression half-time 5.5 w, T10 6.8 w (Handelsman Hum Reprod 2005 [P])"),
+    Param("apoptosis_factor", 0.281, "1", "germ-cell loss rate / transit rate when support is absent",
+          "[I] suppression half-time 5.5 w, T10 6.8 w (Handelsman Hum Reprod 2005 [P])"
+          "; calibrated (docs/calibration.md, block spermatogenesis kinetics; was 0.45)"),
     Param("t_half_epi", 5.0 * DAY, "h", "epididymal reserve flush half-time",
           "Garrett Hum Reprod 2005: 5-d half-life after a 15-18 d lag [P]"),
-    Param("sertoli_loss", 0.8, "1", "share of germ-cell capacity lost under complete, prolonged suppression",
-          "[I] recovery after 3 y of suppression slower than after 6 mo (Liu Lancet 2006 [P]); recovery to 20 M/mL 13.6 w after 70 w TE (Handelsman 2005 [P])"),
+    Param("sertoli_loss", 0.371, "1", "share of germ-cell capacity lost under complete, prolonged suppression",
+          "[I] recovery after 3 y of suppression slower than after 6 mo (Liu Lancet 2006 [P]); recovery to 20 M/mL 13.6 w after 70 w TE (Handelsman 2005 [P])"
+          "; calibrated (docs/calibration.md, block spermatogenesis kinetics; was 0.8)"),
     Param("t_half_sert_down", 90.0 * DAY, "h", "germ-cell capacity loss half-time under suppression", "[I]"),
-    Param("t_half_sert_up", 60.0 * DAY, "h", "germ-cell capacity recovery half-time (no damage)",
-          "[I] recovery t50 10.5 w, 13.6 w to 20 M/mL (Handelsman 2005 [P]); 3.4 mo median (Liu 2006 [P])"),
-    Param("inhB_germ_share", 0.5, "1", "share of inhibin B that depends on late germ cells",
-          "[I] inhibin B fell only to 75% under T+progestin suppression (Matthiesson Hum Reprod 2003 [P])"),
+    Param("t_half_sert_up", 500.0, "h", "germ-cell capacity recovery half-time (no damage)",
+          "[I] recovery t50 10.5 w, 13.6 w to 20 M/mL (Handelsman 2005 [P]); 3.4 mo median (Liu 2006 [P])"
+          "; calibrated (docs/calibration.md, block spermatogenesis kinetics; was 60.0 * DAY)"),
+    Param("inhB_germ_share", 0.195, "1", "share of inhibin B that depends on late germ cells",
+          "[I] inhibin B fell only to 75% under T+progestin suppression (Matthiesson Hum Reprod 2003 [P])"
+          "; calibrated (docs/calibration.md, block spermatogenesis kinetics; was 0.5)"),
     Param("t_half_damage_in", 180.0 * DAY, "h", "time of full suppression accumulating one damage unit",
           "[I] longer AAS or TRT -> slower recovery (physiology.md 2.7 [P]; Liu 2006 [P])"),
     Param("t_half_damage_out", 2.0 * 365.0 * DAY, "h", "damage repair half-time", "[I]"),

@@ -37,24 +37,32 @@ _WEIGHT_SLACK = 1e-6  # mix weights may sum to 1 within this
 FloatArray = NDArray[np.float64]
 
 VARIABILITY = ParamTable("Between-subject variability (log-normal multipliers, median 1)", [
-    Param("leydig_max", 0.30, "CV", "Leydig capacity: spread of baseline total T",
+    Param("leydig_max", 0.8, "CV", "Leydig capacity: spread of baseline total T",
           "[I] healthy men 19-39 y: 5th-95th percentile 303-852 ng/dL, a log-SD ~0.31 "
-          "(Bhasin JCEM 2018 [P]); Lmax BSV 52% in Tornøe BJCP 2007 [C]"),
+          "(Bhasin JCEM 2018 [P]); Lmax BSV 52% in Tornøe BJCP 2007 [C]"
+          "; calibrated (docs/calibration.md, block between-subject variability; was 0.30)"),
+    Param("fT_setpoint", 0.20, "CV",
+          "hypothalamic free-T set point: spread of T at a given Leydig capacity",
+          "[I] feedback compensates Leydig differences, so the spread of total T (log-SD ~0.31, "
+          "Bhasin JCEM 2018 [P]) needs set-point variation; Keenan Endocrinology 2006 [P] "
+          "feedback-sensitivity differences between men"),
     Param("shbg_scale", 0.35, "CV", "SHBG level",
           "[I] laboratory interval 10-57 nmol/L read as a 95% range (log-SD ~0.44)"),
     Param("sperm_scale", 0.80, "CV", "sperm output of a fully supported testis",
           "[I] WHO 2010 reference men: 5th percentile 15 vs median 73 million/mL (Cooper 2010 "
           "[P]); part of that spread is left to the other parameters"),
-    Param("inhb_scale", 0.35, "CV", "inhibin B per unit of Sertoli function",
-          "[I] inhibin B 10th-90th percentile 54.5-247 pg/mL (Grunewald 2013, targets file)"),
-    Param("K_ITT", 0.30, "CV", "ITT needed for germ-cell support: depth of suppression on T",
-          "[I] 65% (not all) azoospermic at 6 mo of TE 200 mg/wk (WHO Task Force 1990 [P])"),
+    Param("inhb_scale", 0.56, "CV", "inhibin B per unit of Sertoli function",
+          "[I] inhibin B 10th-90th percentile 54.5-247 pg/mL (Grunewald 2013, targets file)"
+          "; calibrated (docs/calibration.md, block between-subject variability; was 0.35)"),
+    Param("K_ITT", 0.8, "CV", "ITT needed for germ-cell support: depth of suppression on T",
+          "[I] 65% (not all) azoospermic at 6 mo of TE 200 mg/wk (WHO Task Force 1990 [P])"
+          "; calibrated (docs/calibration.md, block between-subject variability; was 0.30)"),
     Param("apoptosis_factor", 0.30, "CV", "germ-cell loss rate without support", "[I]"),
-    Param("K_T_FSH", 0.20, "CV", "direct T inhibition of FSH: feedback gain", "[I]"),
+    Param("K_E_FSH", 0.20, "CV", "direct E2 inhibition of FSH: feedback gain", "[I]"),
     Param("t_half_sert_up", 0.40, "CV", "germ-cell capacity recovery half-time",
           "[I] spread of recovery after hormonal contraception: 67% at 6 mo, 90% at 12 mo to "
           "20 million/mL (Liu Lancet 2006 [P])"),
-])
+], namespace="cv.")
 
 
 def _check_names() -> None:
@@ -131,7 +139,7 @@ def sample_subjects(subject_spec: Mapping[str, Any], size: int, seed: int,
 def sample_parameters(size: int, seed: int) -> list[dict[str, float]]:
     """``size`` sets of log-normal parameter multipliers (median 1, CV of ``VARIABILITY``)."""
     z = np.random.default_rng([seed, PARAMETER_STREAM]).standard_normal((size, len(VARIABILITY)))
-    sigma = np.array([math.sqrt(math.log1p(p.value**2)) for p in VARIABILITY.values()])
+    sigma = np.array([math.sqrt(math.log1p(cv**2)) for cv in VARIABILITY.values_dict().values()])
     multipliers = np.exp(z * sigma)
     return [{name: float(row[j]) for j, name in enumerate(VARIABILITY)} for row in multipliers]
 
