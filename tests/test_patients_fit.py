@@ -68,9 +68,15 @@ def test_fit_recovers_known_parameters() -> None:
     fit = IndividualFit(names, method="laplace").fit(
         PatientData.from_records(PATIENT, labs, doses)).result_
     assert fit.parameters == names
-    for (lo, _, hi), true in zip(fit.intervals().values(), truth, strict=True):
+    # one synthetic patient: a 90% interval misses one of three truths in ~27% of seeds, so
+    # this checks the 99% interval; 90% coverage is measured over many trials (slow test below)
+    for (lo, _, hi), true in zip(fit.intervals(0.99).values(), truth, strict=True):
         assert lo <= true <= hi
-    assert np.all(np.abs(fit.eta_map - eta) < 0.15)
+    # the MAP within 3 posterior SDs of the truth (LH and Leydig capacity trade off through the
+    # feedback loop, so their SDs differ by parameter)
+    sd = np.sqrt(np.diag(fit.cov))
+    assert np.all(np.abs(fit.eta_map - eta) < 3.0 * sd)
+    assert np.all(sd < 0.5)  # and the labs did inform every parameter
     assert np.nanmax(np.abs(fit.residuals)) < 4.0
     again = FitResult.from_dict(fit.to_dict())
     assert again.parameters == fit.parameters

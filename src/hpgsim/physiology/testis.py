@@ -56,20 +56,25 @@ PARAMS = ParamTable("Testis (Leydig, Sertoli, spermatogenesis)", [
     Param("phi_FSH", 0.35, "1", "share of germ-cell support that needs no FSH",
           "[I] T alone sustains reduced spermatogenesis; FSH alone partial (JCEM 1973 [P])"),
     Param("n_chain", 8.0, "stages", "germ-cell transit stages", "[I]"),
+    Param("n_chain_apoptotic", 5.0, "stages", "leading stages that die without ITT/FSH support",
+          "[I] structural: the later stages (elongating spermatids, ~n/8 of the 64-d transit "
+          "each) complete once formed, so sperm output falls after a delay"),
     Param("t_spermatogenesis", 64.0 * DAY, "h", "germ-cell transit time, spermatogonium to sperm",
           "64-74 d (physiology.md 2.7) [S]"),
-    Param("apoptosis_factor", 0.281, "1", "germ-cell loss rate / transit rate when support is absent",
+    Param("apoptosis_factor", 1.0, "1", "germ-cell loss rate / transit rate when support is absent",
           "[I] suppression half-time 5.5 w, T10 6.8 w (Handelsman Hum Reprod 2005 [P])"
-          "; calibrated (docs/calibration.md, block spermatogenesis kinetics; was 0.45)"),
+          "; calibrated with 5 of 8 stages apoptotic (docs/calibration.md, block "
+          "spermatogenesis kinetics; was 0.45 with all 8)"),
     Param("t_half_epi", 5.0 * DAY, "h", "epididymal reserve flush half-time",
           "Garrett Hum Reprod 2005: 5-d half-life after a 15-18 d lag [P]"),
-    Param("sertoli_loss", 0.371, "1", "share of germ-cell capacity lost under complete, prolonged suppression",
+    Param("sertoli_loss", 0.371, "1", "share of germ-cell capacity lost under complete suppression without damage (-> 1 as damage accumulates)",
           "[I] recovery after 3 y of suppression slower than after 6 mo (Liu Lancet 2006 [P]); recovery to 20 M/mL 13.6 w after 70 w TE (Handelsman 2005 [P])"
           "; calibrated (docs/calibration.md, block spermatogenesis kinetics; was 0.8)"),
     Param("t_half_sert_down", 90.0 * DAY, "h", "germ-cell capacity loss half-time under suppression", "[I]"),
-    Param("t_half_sert_up", 500.0, "h", "germ-cell capacity recovery half-time (no damage)",
+    Param("t_half_sert_up", 300.0, "h", "germ-cell capacity recovery half-time (no damage)",
           "[I] recovery t50 10.5 w, 13.6 w to 20 M/mL (Handelsman 2005 [P]); 3.4 mo median (Liu 2006 [P])"
-          "; calibrated (docs/calibration.md, block spermatogenesis kinetics; was 60.0 * DAY)"),
+          "; calibrated (docs/calibration.md, block spermatogenesis kinetics; was 60.0 * DAY); "
+          "at the lower bound of the search"),
     Param("inhB_germ_share", 0.195, "1", "share of inhibin B that depends on late germ cells",
           "[I] inhibin B fell only to 75% under T+progestin suppression (Matthiesson Hum Reprod 2003 [P])"
           "; calibrated (docs/calibration.md, block spermatogenesis kinetics; was 0.5)"),
