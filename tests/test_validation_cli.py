@@ -76,9 +76,35 @@ def test_only_and_report(targets_file: Path, tmp_path: Path) -> None:
     assert "Known misses" in page
     assert "deliberately missed" in page
     assert "made up" in page
-    misses = page.split("Known misses", 1)[1]
+    misses = page.split("<h2>Known misses</h2>", 1)[1].split("<h2>", 1)[0]
     assert "BASE-T" in misses
     assert "BASE-LH" not in misses
+    assert "No known-miss file applies" in page  # a --targets file without --known-misses
+
+
+def test_known_misses_file_gives_the_cause(targets_file: Path, tmp_path: Path) -> None:
+    known = tmp_path / "known.yaml"
+    known.write_text("BASE-T: the made-up target asks for a tenth of the real baseline\n",
+                     encoding="utf-8")
+    report = tmp_path / "report"
+    result = CliRunner().invoke(validate_command, ["--targets", str(targets_file), "--only",
+                                                  "BASE-T", "--known-misses", str(known),
+                                                  "--report", str(report)])
+    assert result.exit_code == 0, result.output
+    page = (report / "report.html").read_text(encoding="utf-8")
+    assert "the made-up target asks for a tenth of the real baseline" in page
+    assert "0 misses not yet explained" in page
+
+
+def test_a_malformed_known_misses_file_stops_before_simulating(targets_file: Path,
+                                                               tmp_path: Path) -> None:
+    known = tmp_path / "known.yaml"
+    known.write_text("- BASE-T\n", encoding="utf-8")
+    result = CliRunner().invoke(validate_command, ["--targets", str(targets_file),
+                                                  "--known-misses", str(known)])
+    assert result.exit_code != 0
+    assert "must be a mapping of target ids to causes" in result.output
+    assert "Fix:" in result.output
 
 
 def test_an_unreadable_file_is_the_only_non_zero_exit(tmp_path: Path) -> None:

@@ -1,5 +1,6 @@
 """Validation against published outcomes: target files (``hpgsim-validation/1``), their
-statistics, virtual cohorts and the runner behind ``hpgsim validate``.
+statistics, virtual cohorts, the runner behind ``hpgsim validate``, known misses and the
+report.
 
     from hpgsim.validation import load_targets, run_targets, results_json
     results = run_targets(load_targets(), cohort_size=50)
@@ -7,6 +8,8 @@ statistics, virtual cohorts and the runner behind ``hpgsim validate``.
 """
 
 from hpgsim.validation.cohort import VARIABILITY, sample_parameters, sample_subjects
+from hpgsim.validation.known import bundled_known_misses_path, load_known_misses
+from hpgsim.validation.report import write_report
 from hpgsim.validation.runner import (
     Plan,
     TargetResult,
@@ -36,9 +39,11 @@ __all__ = [
     "TargetFile",
     "TargetFileError",
     "TargetResult",
+    "bundled_known_misses_path",
     "bundled_targets_path",
     "compile_plan",
     "dumps",
+    "load_known_misses",
     "load_targets",
     "parse_targets",
     "results_json",
@@ -46,4 +51,5 @@ __all__ = [
     "run_targets",
     "sample_parameters",
     "sample_subjects",
+    "write_report",
 ]
