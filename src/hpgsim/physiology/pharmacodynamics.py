@@ -9,8 +9,9 @@ from hpgsim.params import Param, ParamTable
 
 PARAMS = ParamTable("Pharmacodynamics", [
     Param("serm_Imax", 0.95, "1", "maximal ER blockade by SERMs (hypothalamus and pituitary)", "[I]"),
-    Param("IC50_enclomiphene", 1.5, "ng/mL", "enclomiphene for half-maximal ER blockade",
-          "[I] CC 25 mg/d (ENC 2.2 ng/mL) raises LH ~50% and T x2.4 in hypogonadal men (Helo BJU Int 2017 [P])"),
+    Param("IC50_enclomiphene", 0.2, "ng/mL", "enclomiphene for half-maximal ER blockade",
+          "[I] CC 25 mg/d (ENC 2.2 ng/mL) raises LH ~50% and T x2.4 in hypogonadal men (Helo BJU Int 2017 [P])"
+          "; calibrated (docs/calibration.md, block estrogen feedback; was 1.5)"),
     Param("IC50_zuclomiphene", 200.0, "ng/mL", "zuclomiphene for half-maximal ER blockade",
           "[I] zuclomiphene is a weak antagonist with estrogenic action; it accumulates to ~44 ng/mL (Helo 2017 [P])"),
     Param("IC50_tamoxifen", 120.0, "ng/mL", "tamoxifen (parent) for half-maximal ER blockade",
@@ -20,8 +21,9 @@ PARAMS = ParamTable("Pharmacodynamics", [
           "[I] men 1 mg/d: E2 -35% with T +67% (Leder JCEM 2004 [P]); ~50% (Mauras 2000 [P]); part of male E2 escapes (non-aromatase-inhibited sources, LH-driven T rise)"),
     Param("IC50_anastrozole", 0.5, "ng/mL", "anastrozole for half-maximal aromatase inhibition",
           "[I] E2 effect already maximal at ~8 ng/mL (1 mg twice weekly = daily, Leder 2004 [P])"),
-    Param("AI_Imax_letrozole", 0.9, "1", "maximal aromatase inhibition by letrozole",
-          "[I] 2.5 mg/d: E2 -46% young, -62% elderly men (drugs.md 6.2 [P])"),
+    Param("AI_Imax_letrozole", 0.98, "1", "maximal aromatase inhibition by letrozole",
+          "[I] 2.5 mg/d: E2 -46% young, -62% elderly men (drugs.md 6.2 [P])"
+          "; calibrated (docs/calibration.md, block estrogen feedback; was 0.9)"),
     Param("IC50_letrozole", 0.5, "ng/mL", "letrozole for half-maximal aromatase inhibition", "[I]"),
     Param("KD_gonadorelin", 0.1, "ng/mL", "plasma gonadorelin for half GnRH-receptor occupancy",
           "[I] 10 ug SC (Cmax ~0.1 ng/mL) gives a near-maximal LH response (Hurley JCEM 1987 [P])"),
