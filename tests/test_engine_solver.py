@@ -175,12 +175,21 @@ def test_adaptive_solve_with_restarts_matches_the_closed_form(response: ModuleTy
     times = np.unique(np.concatenate([np.arange(0.0, t_end + 1e-9, 0.7), starts, [t_end]]))
     states = np.empty((times.size, 1))
     q = np.array([a])
-    status, t_stop, steps = response.integrate(np.array([2.0]), np.array([a]), q, inputs, t_end,
-                                               times, 1e-10, 1e-13, 10_000, states)
+    status, t_stop, steps = response.integrate(np.array([2.0]), np.array([a]), q, inputs, 0.0,
+                                               t_end, times, 1e-10, 1e-13, 10_000, states)
     assert (status, t_stop) == (kernels.OK, t_end)
     assert steps > 0
     exact = _exact_response(a, 2.0, starts, amps, rates, weight, t_end, times)
     np.testing.assert_allclose(states[:, 0], exact, rtol=1e-8, atol=1e-11)
+    # restarted mid-segment from the exact state at t0, it continues the same course
+    t0 = 0.5 * (starts[1] + starts[2])
+    later = times[times > t0]
+    rest = np.empty((later.size + 1, 1))
+    y0 = _exact_response(a, 2.0, starts, amps, rates, weight, t_end, np.array([t0]))
+    status, _, _ = response.integrate(y0, np.array([a]), q, inputs, t0, t_end,
+                                      np.concatenate(([t0], later)), 1e-10, 1e-13, 10_000, rest)
+    assert status == kernels.OK
+    np.testing.assert_allclose(rest[1:, 0], exact[times > t0], rtol=1e-8, atol=1e-11)
 
 
 def test_pump_input_is_read_per_segment(response: ModuleType) -> None:
@@ -189,8 +198,8 @@ def test_pump_input_is_read_per_segment(response: ModuleType) -> None:
     times = np.array([0.0, 10.0, 20.0])
     states = np.empty((3, 1))
     a = 0.2
-    status, _, _ = response.integrate(np.array([0.0]), np.array([a]), np.array([a]), inputs, 20.0,
-                                      times, 1e-10, 1e-13, 10_000, states)
+    status, _, _ = response.integrate(np.array([0.0]), np.array([a]), np.array([a]), inputs, 0.0,
+                                      20.0, times, 1e-10, 1e-13, 10_000, states)
     assert status == kernels.OK
     assert states[1, 0] == 0.0
     assert states[2, 0] == pytest.approx(2.0 / a * (1.0 - np.exp(-a * 10.0)), rel=1e-8)
@@ -200,11 +209,11 @@ def test_step_budget_and_domain_errors_come_back_as_status(response: ModuleType)
     states = np.empty((2, 1))
     times = np.array([0.0, 100.0])
     status, t_fail, _ = response.integrate(np.array([1.0]), np.array([5.0]), np.array([5.0]),
-                                           _no_drug(), 100.0, times, 1e-12, 1e-14, 3, states)
+                                           _no_drug(), 0.0, 100.0, times, 1e-12, 1e-14, 3, states)
     assert status == kernels.TOO_MANY_STEPS
     assert 0.0 <= t_fail < 100.0
     status, _, _ = response.integrate(np.array([np.nan]), np.array([1.0]), np.array([1.0]),
-                                      _no_drug(), 100.0, times, 1e-6, 1e-9, 1000, states)
+                                      _no_drug(), 0.0, 100.0, times, 1e-6, 1e-9, 1000, states)
     assert status == kernels.NOT_FINITE
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import csv
 from pathlib import Path
 from typing import Any
 
@@ -12,7 +13,8 @@ from click.testing import CliRunner
 from hpgsim.population import run_trial, trial_from_dict
 from hpgsim.population.backends import DaskCluster, LocalProcesses
 from hpgsim.population.cli import trial_command
-from hpgsim.population.report import endpoint_rows
+from hpgsim.population.tables import endpoint_rows
+from hpgsim.result import DISCLAIMER
 
 TRIAL: dict[str, Any] = {
     "name": "small",
@@ -35,27 +37,43 @@ TRIAL: dict[str, Any] = {
 def test_backends_agree_and_resume(tmp_path: Path) -> None:
     spec = trial_from_dict(TRIAL)
     first = run_trial(spec, tmp_path / "a")
-    assert first.computed == 4
+    assert first.computed == 2
     assert all(arm.n_ok + arm.n_failed == 6 for arm in first.arms)
     assert first.arms[0].bands["lh"].shape == (3, 26 * 7 + 1)
     rows = endpoint_rows(first)
     assert endpoint_rows(run_trial(spec, tmp_path / "b", LocalProcesses(2))) == rows
     assert run_trial(spec, tmp_path / "a").computed == 0
-    (tmp_path / "a" / "chunks" / "arm1_chunk0.npz").unlink()
+    (tmp_path / "a" / "chunks" / "chunk0.npz").unlink()
     resumed = run_trial(spec, tmp_path / "a")
     assert resumed.computed == 1
     assert endpoint_rows(resumed) == rows
 
 
-def test_cli_writes_tables_and_plots(tmp_path: Path) -> None:
+def test_cli_writes_tables_plots_page_and_trajectories(tmp_path: Path) -> None:
+    pq = pytest.importorskip("pyarrow.parquet", reason="pyarrow is not installed (parquet)")
     trial = tmp_path / "trial.yaml"
-    data = dict(TRIAL, arms=TRIAL["arms"][:1], cohort=dict(TRIAL["cohort"], size=3))
+    data = dict(TRIAL, cohort=dict(TRIAL["cohort"], size=3))
     trial.write_text(yaml.safe_dump(data), encoding="utf-8")
-    result = CliRunner().invoke(trial_command, [str(trial), "--out", str(tmp_path / "out")])
+    out = tmp_path / "out"
+    result = CliRunner().invoke(trial_command, [str(trial), "--out", str(out), "--trajectories"])
     assert result.exit_code == 0, result.output
-    for name in ("endpoints.csv", "km.csv", "bands.csv", "km_sperm_15.png",
-                 "bands_total_testosterone.png"):
-        assert (tmp_path / "out" / name).stat().st_size > 0
+    for name in ("endpoints", "comparison", "km", "bands"):
+        csv_rows = list(csv.DictReader((out / f"{name}.csv").open(encoding="utf-8")))
+        assert len(pq.read_table(out / f"{name}.parquet").to_pylist()) == len(csv_rows) > 0
+    for name in ("km_sperm_15.png", "bands_total_testosterone.png"):
+        assert (out / name).stat().st_size > 0
+    page = (out / "report.html").read_text(encoding="utf-8")
+    assert page.count(DISCLAIMER) == 1
+    assert page.count("data:image/png;base64,") == 2 + 4  # 2 KM curves, 4 bands
+    assert "http" not in page.replace("http://www.w3.org", "")
+    comparison = {r["endpoint"]: r for r in
+                  csv.DictReader((out / "comparison.csv").open(encoding="utf-8"))}
+    assert set(comparison) == {"sperm_15", "t_300", "azoo_4w"}
+    assert 0.0 <= float(comparison["t_300"]["p_value"]) <= 1.0
+    traj = pq.read_table(out / "trajectories" / "arm1_chunk0.parquet").to_pydict()
+    assert sorted(set(traj["subject"])) == [0, 1, 2]
+    assert len(traj["weeks"]) == 3 * (26 * 7 + 1)
+    assert "sperm_concentration_million_mL" in traj
     bad = CliRunner().invoke(trial_command, [str(tmp_path / "none.yaml"), "--out", "x"])
     assert bad.exit_code == 1
     assert "file not found" in bad.output

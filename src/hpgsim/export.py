@@ -14,6 +14,7 @@ import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
@@ -84,11 +85,9 @@ def write_csv(result: Result, path: str | Path, units: Mapping[str, str] | None 
     return out
 
 
-def write_parquet(result: Result, path: str | Path, units: Mapping[str, str] | None = None) -> Path:
-    """Write the table as Parquet; field metadata holds each column's ``unit`` (and ``loinc``).
-
-    Needs pyarrow (``pip install "hpgsim[parquet]"``). Returns the path.
-    """
+def pyarrow_modules() -> tuple[Any, Any]:
+    """``(pyarrow, pyarrow.parquet)``, imported on first use; an InputError naming the extra
+    when pyarrow is missing."""
     try:
         import pyarrow as pa
         import pyarrow.parquet as pq
@@ -96,6 +95,15 @@ def write_parquet(result: Result, path: str | Path, units: Mapping[str, str] | N
         raise InputError("format", "parquet", "pyarrow is not installed",
                          'install it with python3 -m pip install "hpgsim[parquet]", or write CSV'
                          ) from None
+    return pa, pq
+
+
+def write_parquet(result: Result, path: str | Path, units: Mapping[str, str] | None = None) -> Path:
+    """Write the table as Parquet; field metadata holds each column's ``unit`` (and ``loinc``).
+
+    Needs pyarrow (``pip install "hpgsim[parquet]"``). Returns the path.
+    """
+    pa, pq = pyarrow_modules()
     cols = columns(result, units)
     schema = pa.schema(
         [pa.field(c.name, pa.float64(),

@@ -182,14 +182,15 @@ def dense_value(r: FloatArray, theta: float, out: FloatArray) -> None:
         out[i] = r[0, i] + theta * (r[1, i] + th1 * (r[2, i] + theta * (r[3, i] + th1 * r[4, i])))
 
 
-def integrate(y0: FloatArray, p: FloatArray, q: FloatArray, inputs: Inputs, t_end: float,
-              out_t: FloatArray, rtol: float, atol: float, max_steps: int,
+def integrate(y0: FloatArray, p: FloatArray, q: FloatArray, inputs: Inputs, t0: float,
+              t_end: float, out_t: FloatArray, rtol: float, atol: float, max_steps: int,
               states: FloatArray) -> tuple[int, float, int]:
-    """Integrate from ``y0`` at t = 0 to ``t_end``, restarting at every segment start.
+    """Integrate from ``y0`` at ``t0`` to ``t_end``, restarting at every segment start.
 
-    ``states[k]`` receives the state at ``out_t[k]`` (sorted; segment starts and ``t_end`` are
-    written exactly, other times by dense output). ``max_steps`` bounds the steps per segment.
-    Returns (status, time of failure or t_end, accepted steps).
+    ``states[k]`` receives the state at ``out_t[k]`` (sorted, none before ``t0``; ``t0``,
+    segment starts and ``t_end`` are written exactly, other times by dense output).
+    ``max_steps`` bounds the steps per segment. Returns (status, time of failure or t_end,
+    accepted steps).
     """
     n = y0.shape[0]
     starts = inputs[0]
@@ -205,7 +206,7 @@ def integrate(y0: FloatArray, p: FloatArray, q: FloatArray, inputs: Inputs, t_en
     out = 0
     total = 0
     for seg in range(n_seg):
-        a = starts[seg]
+        a = max(starts[seg], t0)
         b = starts[seg + 1] if seg + 1 < n_seg else t_end
         while out < n_out and out_t[out] <= a:
             states[out, :] = y
@@ -388,7 +389,7 @@ def solve_one(p: FloatArray, y: FloatArray, inputs: Inputs, t_end: float, out_t:
     status = steady_state(y, p, q, 200)
     if status != OK:
         return status, 0.0, 0
-    return integrate(y, p, q, inputs, t_end, out_t, rtol, atol, max_steps, states)
+    return integrate(y, p, q, inputs, 0.0, t_end, out_t, rtol, atol, max_steps, states)
 
 
 def solve_batch(params: FloatArray, guesses: FloatArray, inputs: Inputs, t_end: float,
@@ -419,9 +420,55 @@ def solve_batch(params: FloatArray, guesses: FloatArray, inputs: Inputs, t_end: 
         o = np.empty(N_OBSERVABLES)
         observables(y, p, q, c, 0.0, 0.0, o)
         baseline[i, :] = o
-        for kk in range(n_out):
-            seg = out_seg[kk]
-            drug_levels(out_t[kk], seg, inputs, c)
-            observables(states[kk], p, q, c, inputs[6][seg], inputs[7][seg], o)
-            for j in range(selected.shape[0]):
-                obs[i, j, kk] = o[selected[j]]
+        select_observables(states, p, q, inputs, out_t, out_seg, selected, obs[i])
+
+
+def select_observables(states: FloatArray, p: FloatArray, q: FloatArray, inputs: Inputs,
+                       out_t: FloatArray, out_seg: IntArray, selected: IntArray,
+                       obs: FloatArray) -> None:
+    """``obs[j, k]``: observable ``selected[j]`` of ``states[k]`` at ``out_t[k]`` (segment
+    ``out_seg[k]``)."""
+    c = np.zeros(N_DRUGS)
+    o = np.empty(N_OBSERVABLES)
+    for kk in range(out_t.shape[0]):
+        seg = out_seg[kk]
+        drug_levels(out_t[kk], seg, inputs, c)
+        observables(states[kk], p, q, c, inputs[6][seg], inputs[7][seg], o)
+        for j in range(selected.shape[0]):
+            obs[j, kk] = o[selected[j]]
+
+
+def course_batch(params: FloatArray, y: FloatArray, from_steady: bool, inputs: Inputs,
+                 t0: float, out_t: FloatArray, out_seg: IntArray, selected: IntArray,
+                 rtol: float, atol: float, max_steps: int, obs: FloatArray, status: IntArray,
+                 t_fail: FloatArray, steps: IntArray) -> None:
+    """Many subjects from their states ``y[i]`` at ``t0`` (or, with ``from_steady``, from
+    their drug-free steady state found from the guess ``y[i]``) to ``out_t[-1]``, in parallel.
+
+    Subjects with ``status[i] != OK`` on entry are skipped. Writes ``obs[i, j, k]`` (as
+    ``solve_batch``), status, failure time and steps (added to ``steps[i]``), and leaves the
+    final state in ``y[i]``, so a shared first part of a regimen is solved once and each
+    continuation starts from its end.
+    """
+    n_out = out_t.shape[0]
+    for i in prange(params.shape[0]):
+        if status[i] != OK:
+            continue
+        p = params[i]
+        q = np.empty(N_DERIVED)
+        derived(p, q)
+        if from_steady:
+            st = steady_state(y[i], p, q, 200)
+            if st != OK:
+                status[i] = st
+                continue
+        states = np.empty((n_out, N_STATES))
+        st, tf, ns = integrate(y[i], p, q, inputs, t0, out_t[n_out - 1], out_t, rtol, atol,
+                               max_steps, states)
+        status[i] = st
+        t_fail[i] = tf
+        steps[i] += ns
+        if st != OK:
+            continue
+        y[i, :] = states[n_out - 1]
+        select_observables(states, p, q, inputs, out_t, out_seg, selected, obs[i])

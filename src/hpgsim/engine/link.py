@@ -30,7 +30,8 @@ from functools import cache
 from pathlib import Path
 from types import ModuleType
 
-PARALLEL = frozenset({"solve_batch"})  # kernels compiled with parallel=True (prange)
+# kernels compiled with parallel=True (prange)
+PARALLEL = frozenset({"solve_batch", "course_batch"})
 PRUNE_AFTER_DAYS = 30.0
 _PACKAGE = Path(__file__).resolve().parent.parent
 

@@ -3,8 +3,10 @@
     from hpgsim.population import load_trial, run_trial
     summary = run_trial(load_trial("examples/trials/recovery.yaml"), "runs/trial")
 
-See ``spec`` for the trial file, ``run`` for the chunked runs and streaming aggregation,
-``backends`` for where chunks run and ``report`` for the CSV tables and PNG plots.
+See ``spec`` for the trial file, ``simulate`` for a chunk's courses (shared prior), ``run``
+for the chunked runs, retries and streaming aggregation, ``stats`` for the statistics,
+``backends`` for where chunks run, ``tables`` for CSV/Parquet and ``report`` for the plots and
+the HTML page; docs/trials.md for the whole.
 """
 
 from hpgsim.population.run import TrialSummary, run_trial

@@ -1,125 +1,74 @@
-"""Trial outputs: endpoint table, KM curves and quantile bands as CSV, and PNG plots.
+"""Trial outputs: the tables (``tables``), and when ``outputs.plots`` is on, PNG plots and one
+self-contained HTML page.
 
-Files under the output directory: ``endpoints.csv`` (one row per arm and endpoint),
-``km.csv`` (cumulative recovery 1 - S with its 95 % Greenwood interval, per arm and
-``time_to`` endpoint, times in weeks from the arm start), ``bands.csv`` (p5, p50, p95 of each
-observable per arm on the output grid, canonical units) and, when ``outputs.plots`` is on,
-``km_<endpoint>.png`` (one curve per arm) and ``bands_<observable>.png``. matplotlib is
+Plots: ``km_<endpoint>.png`` (one curve per arm with its 95 % band) and
+``bands_<observable>.png`` (median and 5-95 % band per arm), each with the disclaimer as a
+footer. ``report.html`` holds the same figures (embedded as data URIs, no external
+files or scripts), the endpoint and comparison tables, and the disclaimer once. matplotlib is
 imported only when a plot is drawn, without pyplot.
 """
 
 from __future__ import annotations
 
-import csv
+import base64
+import html
+import io
 import textwrap
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-import numpy as np
-
-from hpgsim.population.run import ArmSummary, TrialSummary, kaplan_meier
+from hpgsim.population.run import TrialSummary
+from hpgsim.population.stats import km_on_grid
+from hpgsim.population.tables import WEEK, Row, comparison_rows, endpoint_rows, write_tables
 from hpgsim.result import DISCLAIMER
-from hpgsim.units import ANALYTES, HOURS_PER
+from hpgsim.units import ANALYTES
 
 if TYPE_CHECKING:
     from matplotlib.figure import Figure
 
-WEEK = HOURS_PER["w"]
-
-
-def _cumulative_at(arm: ArmSummary, name: str, at: float) -> float:
-    """KM cumulative fraction with the event by ``at`` (h from arm start)."""
-    t, s, _, _ = kaplan_meier(arm.times[name], arm.events[name])
-    return float(1.0 - s[np.searchsorted(t, at, side="right") - 1])
-
-
-def _median_weeks(arm: ArmSummary, name: str) -> float:
-    """First time (weeks) the KM survival falls to 0.5 or below; NaN if it never does."""
-    t, s, _, _ = kaplan_meier(arm.times[name], arm.events[name])
-    below = np.nonzero(s <= 0.5)[0]
-    return float(t[below[0]] / WEEK) if below.size else float("nan")
-
-
-def endpoint_rows(summary: TrialSummary) -> list[dict[str, object]]:
-    """The endpoint table: per arm and endpoint, subjects solved/failed, events or subjects
-    beyond the threshold, their fraction, KM median (weeks) and KM fraction at ``report_at``."""
-    rows: list[dict[str, object]] = []
-    spec = summary.spec
-    for arm in summary.arms:
-        for e in spec.endpoints:
-            row: dict[str, object] = {"arm": arm.name, "endpoint": e.name, "kind": e.kind,
-                                      "n": arm.n_ok, "failed": arm.n_failed}
-            if e.kind == "time_to":
-                events = int(np.count_nonzero(arm.events[e.name]))
-                row |= {"events": events, "fraction": round(events / max(arm.n_ok, 1), 6),
-                        "km_median_weeks": round(_median_weeks(arm, e.name), 4)}
-                for at in spec.report_at:
-                    row[f"km_by_{at / WEEK:g}w"] = round(_cumulative_at(arm, e.name, at), 6)
-            else:
-                row |= {"events": arm.beyond[e.name],
-                        "fraction": round(arm.beyond[e.name] / max(arm.n_ok, 1), 6)}
-            rows.append(row)
-    return rows
-
-
-def _write_csv(path: Path, rows: list[dict[str, object]]) -> None:
-    fields = list(dict.fromkeys(k for row in rows for k in row))
-    with path.open("w", newline="", encoding="utf-8") as f:
-        writer = csv.DictWriter(f, fields)
-        writer.writeheader()
-        writer.writerows(rows)
-
 
 def write_report(summary: TrialSummary, out_dir: str | Path) -> list[Path]:
-    """Write the CSV tables (and the PNG plots if asked); return the paths written."""
+    """Write the tables (and the plots and HTML page if asked); return the paths written."""
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
-    paths = [out / "endpoints.csv", out / "km.csv", out / "bands.csv"]
-    _write_csv(paths[0], endpoint_rows(summary))
-    km_rows: list[dict[str, object]] = []
-    time_to = [e.name for e in summary.spec.endpoints if e.kind == "time_to"]
-    for arm in summary.arms:
-        for name in time_to:
-            t, s, lo, hi = kaplan_meier(arm.times[name], arm.events[name])
-            km_rows += [{"arm": arm.name, "endpoint": name, "weeks": round(ti / WEEK, 4),
-                         "recovered": 1.0 - si, "lower": 1.0 - hi_, "upper": 1.0 - lo_}
-                        for ti, si, lo_, hi_ in zip(t, s, lo, hi, strict=True)]
-    _write_csv(paths[1], km_rows)
-    band_rows = [{"arm": arm.name, "observable": k, "weeks": round(float(g) / WEEK, 4),
-                  "p5": b[0, i], "p50": b[1, i], "p95": b[2, i]}
-                 for arm in summary.arms for k, b in arm.bands.items()
-                 for i, g in enumerate(arm.grid)]
-    _write_csv(paths[2], band_rows)
+    paths = write_tables(summary, out)
     if summary.spec.plots:
-        paths += _plots(summary, out, time_to)
+        figures = _figures(summary)
+        paths.append(_write_html(summary, figures, out / "report.html"))
+        for name, fig in figures.items():
+            _footer(fig).savefig(out / name, dpi=100)
+            paths.append(out / name)
     return paths
 
 
-def _save(fig: Figure, path: Path) -> Path:
-    """Write ``fig`` with the disclaimer as a footer."""
+def _footer(fig: Figure) -> Figure:
+    """``fig`` with the disclaimer as a footer."""
     fig.subplots_adjust(bottom=0.2)
     fig.text(0.01, 0.01, textwrap.fill(DISCLAIMER, 110), fontsize=6, color="0.3", va="bottom")
-    fig.savefig(path, dpi=100)
-    return path
+    return fig
 
 
-def _plots(summary: TrialSummary, out: Path, time_to: list[str]) -> list[Path]:
-    """KM curves (one figure per endpoint, one curve per arm) and band figures."""
+def _figures(summary: TrialSummary) -> dict[str, Figure]:
+    """KM figures (one per ``time_to`` endpoint, one curve per arm) and band figures, by file
+    name, without the footer."""
     from matplotlib.figure import Figure
 
-    paths = []
-    for name in time_to:
+    figures: dict[str, Figure] = {}
+    for e in summary.spec.endpoints:
+        if e.kind != "time_to":
+            continue
         fig = Figure(figsize=(6, 4))
         ax = fig.add_subplot()
         for arm in summary.arms:
-            t, s, lo, hi = kaplan_meier(arm.times[name], arm.events[name])
-            line = ax.step(t / WEEK, 1.0 - s, where="post", label=arm.name)[0]
-            ax.fill_between(t / WEEK, 1.0 - hi, 1.0 - lo, step="post", alpha=0.2,
+            s, lo, hi = km_on_grid(arm.times[e.name], arm.events[e.name], arm.grid)
+            w = arm.grid / WEEK
+            line = ax.step(w, 1.0 - s, where="post", label=arm.name)[0]
+            ax.fill_between(w, 1.0 - hi, 1.0 - lo, step="post", alpha=0.2,
                             color=line.get_color())
         ax.set(xlabel="weeks from arm start", ylabel="cumulative fraction recovered",
-               title=name, ylim=(0, 1))
+               title=e.name, ylim=(0, 1))
         ax.legend()
-        paths.append(_save(fig, out / f"km_{name}.png"))
+        figures[f"km_{e.name}.png"] = fig
     for k in summary.arms[0].bands:
         fig = Figure(figsize=(6, 4))
         ax = fig.add_subplot()
@@ -127,7 +76,52 @@ def _plots(summary: TrialSummary, out: Path, time_to: list[str]) -> list[Path]:
             b, w = arm.bands[k], arm.grid / WEEK
             line = ax.plot(w, b[1], label=f"{arm.name} median")[0]
             ax.fill_between(w, b[0], b[2], alpha=0.2, color=line.get_color())
-        ax.set(xlabel="weeks from arm start", ylabel=f"{k} ({ANALYTES[k].unit})", title=k)
+        ax.set(xlabel="weeks from arm start", ylabel=f"{k} ({ANALYTES[k].unit})",
+               title=f"{k}: median and 5-95 %")
         ax.legend()
-        paths.append(_save(fig, out / f"bands_{k}.png"))
-    return paths
+        figures[f"bands_{k}.png"] = fig
+    return figures
+
+
+def _table(rows: list[Row]) -> str:
+    if not rows:
+        return "<p>(none: a comparison needs two arms)</p>"
+    fields = list(dict.fromkeys(k for row in rows for k in row))
+    head = "".join(f"<th>{html.escape(f)}</th>" for f in fields)
+    body = "".join("<tr>" + "".join(f"<td>{html.escape(str(r.get(f, '')))}</td>" for f in fields)
+                   + "</tr>" for r in rows)
+    return f"<table><tr>{head}</tr>{body}</table>"
+
+
+def _write_html(summary: TrialSummary, figures: dict[str, Figure], path: Path) -> Path:
+    """One self-contained page: figures as PNG data URIs, the tables, the disclaimer once."""
+    images = []
+    for name, fig in figures.items():
+        buf = io.BytesIO()
+        fig.savefig(buf, format="png", dpi=80)
+        data = base64.b64encode(buf.getvalue()).decode("ascii")
+        images.append(f'<figure><img alt="{html.escape(name)}" '
+                      f'src="data:image/png;base64,{data}"></figure>')
+    spec = summary.spec
+    n = ", ".join(f"{a.name}: {a.n_ok} solved, {a.n_failed} failed" for a in summary.arms)
+    title = html.escape(spec.name or "Virtual trial")
+    page = f"""<!DOCTYPE html>
+<html lang="en"><head><meta charset="utf-8"><title>{title}</title>
+<style>body{{font-family:sans-serif;margin:2em;max-width:80em}}
+table{{border-collapse:collapse;font-size:0.85em;margin-bottom:1.5em}}
+td,th{{border:1px solid #bbb;padding:0.2em 0.5em}}figure{{display:inline-block;margin:0.5em}}
+.disclaimer{{background:#fff4d6;padding:0.7em;border:1px solid #e0c060}}</style></head>
+<body><h1>{title}</h1>
+<p class="disclaimer">{html.escape(DISCLAIMER)}</p>
+<p>{spec.cohort.size} subjects per arm (seed {spec.cohort.seed}); {html.escape(n)}.
+Times in weeks from the arm start; thresholds in canonical units.</p>
+<h2>Endpoints</h2>{_table(endpoint_rows(summary))}
+<h2>Comparison with {html.escape(summary.arms[0].name)}</h2>
+<p>Log-rank test and Peto hazard ratio (arms treated as independent samples, although they
+share their virtual subjects); differences in KM cumulative recovery with 95 % intervals.</p>
+{_table(comparison_rows(summary))}
+<h2>Recovery curves and bands</h2>{"".join(images)}
+</body></html>
+"""
+    path.write_text(page, encoding="utf-8")
+    return path

@@ -18,7 +18,9 @@
       - {name: sperm_15, observable: sperm_concentration, threshold: 15, direction: above}
       - {name: azoospermic_26w, kind: fraction_at, observable: sperm_concentration,
          threshold: 0.1, direction: below, at: 26 w}
-    outputs: {output_step: 1 d, plots: true, report_at: [26 w, 52 w]}
+    outputs: {output_step: 1 d, plots: true, parquet: true, trajectories: false,
+              report_at: [26 w, 52 w]}
+    solver: {rtol: 1.0e-6, atol: 1.0e-9}   # the defaults; see docs/trials.md before loosening
 
 Thresholds are in the canonical unit of the observable (``hpgsim.units.ANALYTES``: ng/dL,
 IU/L, million/mL). Every time in an arm and in an endpoint counts from the end of the prior
@@ -40,9 +42,13 @@ from pydantic import BaseModel, ConfigDict, ValidationError
 from hpgsim.errors import InputError
 from hpgsim.regimen import Regimen, load_protocol, parse_regimen, protocol_from_dict
 from hpgsim.regimen.protocol import regimen_from_schema_lines
+from hpgsim.simulation import SimulationOptions
 from hpgsim.units import analyte, parse_time
+from hpgsim.validation.cohort import sample_subjects
 
 DEFAULT_MAX_SIZE = 1_000_000
+DEFAULT_RTOL = SimulationOptions.rtol
+DEFAULT_ATOL = SimulationOptions.atol
 
 
 class _Strict(BaseModel):
@@ -94,11 +100,22 @@ class EndpointSpec(_Strict):
 
 
 class OutputSpec(_Strict):
-    """Output grid (``output_step``), plots on/off, times at which KM curves are tabulated."""
+    """Output grid (``output_step``), plots (PNG + HTML page) and Parquet tables on/off, times
+    at which KM curves are tabulated, per-subject trajectories (Parquet, chunk by chunk)."""
 
     output_step: str = "1 d"
     plots: bool = True
+    parquet: bool = True
+    trajectories: bool = False
     report_at: list[str] = ["26 w", "52 w"]
+
+
+class SolverSpec(_Strict):
+    """Solver tolerances of the trial (``SimulationOptions`` defaults unless given; see
+    docs/trials.md for the accuracy of looser ones)."""
+
+    rtol: float = DEFAULT_RTOL
+    atol: float = DEFAULT_ATOL
 
 
 class TrialFile(_Strict):
@@ -109,6 +126,7 @@ class TrialFile(_Strict):
     cohort: CohortSpec
     endpoints: list[EndpointSpec]
     outputs: OutputSpec = OutputSpec()
+    solver: SolverSpec = SolverSpec()
 
 
 @dataclass(frozen=True)
@@ -127,19 +145,28 @@ class Endpoint:
 
 @dataclass(frozen=True)
 class TrialSpec:
-    """A validated trial: one full regimen per arm (prior suppression included), the arm start
-    ``offset`` (h, the prior duration), the raw file (a plain mapping, sent to workers)."""
+    """A validated trial: one full regimen per arm (prior suppression included), the prior
+    alone, the arm start ``offset`` (h, the prior duration), solver tolerances, outputs, and
+    the raw file (a plain mapping, sent to workers)."""
 
     name: str
     arms: tuple[tuple[str, Regimen], ...]
+    prior: Regimen
     offset: float
     cohort: CohortSpec
     endpoints: tuple[Endpoint, ...]
     output_step: float
     report_at: tuple[float, ...]
-    plots: bool
+    outputs: OutputSpec
+    rtol: float
+    atol: float
     data: dict[str, Any]
     base_dir: str
+
+    @property
+    def plots(self) -> bool:
+        """Whether PNG plots and the HTML page are written."""
+        return self.outputs.plots
 
     @property
     def observables(self) -> tuple[str, ...]:
@@ -217,6 +244,7 @@ def trial_from_dict(data: Any, base_dir: str | Path = ".", where: str = "trial")
     if not spec.endpoints:
         raise InputError("endpoints", [], "a trial needs at least one endpoint", "add one")
     _check_cohort(spec.cohort)
+    sample_subjects(spec.cohort.subject, 1, spec.cohort.seed, "cohort.subject")  # checks keys
     prior = Regimen(())
     offset = 0.0
     if (p := spec.cohort.prior_suppression) is not None:
@@ -242,8 +270,14 @@ def trial_from_dict(data: Any, base_dir: str | Path = ".", where: str = "trial")
             if value is not None and not 0.0 <= value < shortest:
                 raise InputError(f"endpoints[{i}].{key}", value, "outside the arms' follow-up",
                                  f"give a time from 0 to below {shortest:g} h after arm start")
-    return TrialSpec(spec.name, tuple(arms), offset, spec.cohort, endpoints, step, report_at,
-                     spec.outputs.plots, dict(data), str(base))
+    try:
+        SimulationOptions(rtol=spec.solver.rtol, atol=spec.solver.atol)
+    except InputError as err:
+        raise InputError(err.field.replace("options.", "solver."), err.value, err.problem,
+                         err.fix) from None
+    return TrialSpec(spec.name, tuple(arms), prior, offset, spec.cohort, endpoints, step,
+                     report_at, spec.outputs, spec.solver.rtol, spec.solver.atol, dict(data),
+                     str(base))
 
 
 def load_trial(path: str | Path) -> TrialSpec:
@@ -262,3 +296,10 @@ def load_trial(path: str | Path) -> TrialSpec:
         raise InputError("trial", str(p), f"not valid YAML{at}",
                          "fix the YAML syntax (indentation, colons, quotes)") from None
     return trial_from_dict(data, p.parent, str(p))
+
+
+def with_trajectories(spec: TrialSpec) -> TrialSpec:
+    """``spec`` with ``outputs.trajectories`` on (the raw mapping too, so workers see it)."""
+    outputs = dict(spec.data.get("outputs") or {}, trajectories=True)
+    return replace(spec, outputs=spec.outputs.model_copy(update={"trajectories": True}),
+                   data=dict(spec.data, outputs=outputs))
