@@ -16,7 +16,7 @@ from hpgsim.validation.calibration import (
     ERROR_MISS,
     Block,
     Bound,
-    Plan,
+    CalibrationPlan,
     fit_block,
     load_plan,
     log_miss,
@@ -107,7 +107,7 @@ targets:
 """
     entries = parse_targets(text).entries
     block = Block(name="t", parameters={"T_ref": Bound(low=300.0, high=900.0)}, targets=["SYN-T"])
-    plan = Plan(blocks=[block], ridge=0.0, max_evaluations=30)
+    plan = CalibrationPlan(blocks=[block], ridge=0.0, max_evaluations=30)
     fit = fit_block(block, entries, {}, tabulated_values(), plan, workers=1, log=lambda _: None)
     assert 560.0 <= fit.end["T_ref"] <= 620.0
     assert fit.objective_end == 0.0 < fit.objective_start
@@ -121,8 +121,8 @@ def test_plan_errors_name_the_field(tmp_path) -> None:  # type: ignore[no-untype
     assert "parameters.kappa.high" in str(err.value)
     block = Block(name="a", parameters={"no_such": Bound(low=1, high=2)}, targets=["HAND05-"])
     with pytest.raises(InputError, match="not a tabulated parameter"):
-        fit_block(block, load_targets().entries, {}, tabulated_values(), Plan(blocks=[block]),
-                  workers=1, log=lambda _: None)
+        fit_block(block, load_targets().entries, {}, tabulated_values(),
+                  CalibrationPlan(blocks=[block]), workers=1, log=lambda _: None)
 
 
 def test_the_shipped_plan_loads_and_names_known_parameters_and_targets() -> None:

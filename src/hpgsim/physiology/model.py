@@ -263,8 +263,8 @@ class Physiology:
         sup = s["support"]
         sup_c = o.minimum(o.maximum(sup, 0.0), 1.0)
         # the share of capacity lost grows with accumulated damage (long suppression)
-        loss = 1.0 - (1.0 - p["sertoli_loss"]) / (1.0 + g["damage"])
-        target_s = p["germ_max"] * (1.0 - loss * (1.0 - sup_c))
+        lost = 1.0 - (1.0 - p["sertoli_loss"]) / (1.0 + g["damage"])
+        target_s = p["germ_max"] * (1.0 - lost * (1.0 - sup_c))
         gc = g["germ_capacity"]
         dy[IDX["germ_capacity"]] = o.where(
             target_s < gc, k["sert_down"], k["sert_up"] * slow) * (target_s - gc)
@@ -276,8 +276,8 @@ class Physiology:
         inflow = k_tr * o.minimum(sup, 1.5) * gc
         for i in range(N_CHAIN):
             gi = g[f"germ_{i + 1}"]
-            loss = k_ap * gi if i < N_APOPTOTIC else 0.0  # later stages complete regardless
-            dy[IDX[f"germ_{i + 1}"]] = inflow - k_tr * gi - loss
+            dying = k_ap * gi if i < N_APOPTOTIC else 0.0  # later stages complete regardless
+            dy[IDX[f"germ_{i + 1}"]] = inflow - k_tr * gi - dying
             inflow = k_tr * gi
         dy[IDX["epididymis"]] = k["epi"] * (g[f"germ_{N_CHAIN}"] - g["epididymis"])
         return np.array(dy)

@@ -55,7 +55,7 @@ class Block(_Strict):
     why: str = ""
 
 
-class Plan(_Strict):
+class CalibrationPlan(_Strict):
     blocks: list[Block]
     sweeps: int = 1
     ridge: float = 0.01
@@ -64,11 +64,11 @@ class Plan(_Strict):
     max_evaluations: int = 60  # per block and sweep
 
 
-def load_plan(path: str | Path) -> Plan:
+def load_plan(path: str | Path) -> CalibrationPlan:
     """The calibration plan in ``path``; InputError naming the field on a malformed file."""
     try:
         raw = yaml.safe_load(Path(path).read_text())
-        return Plan.model_validate(raw)
+        return CalibrationPlan.model_validate(raw)
     except (OSError, yaml.YAMLError) as err:
         raise InputError("plan", str(path), f"cannot read: {err}", "give a YAML plan file") from err
     except ValidationError as err:
@@ -152,7 +152,7 @@ class BlockFit:
 
 
 def fit_block(block: Block, entries: Sequence[Entry], fixed: Mapping[str, float],
-              defaults: Mapping[str, float], plan: Plan, workers: int | None,
+              defaults: Mapping[str, float], plan: CalibrationPlan, workers: int | None,
               log: Callable[[str], None] = print) -> BlockFit:
     """Fit one block's parameters with ``fixed`` (earlier blocks) in force."""
     chosen = select(entries, block.targets)
@@ -194,7 +194,7 @@ def fit_block(block: Block, entries: Sequence[Entry], fixed: Mapping[str, float]
                     [r.id for r in best], {r.id: log_miss(r) for r in best})
 
 
-def calibrate(plan: Plan, entries: Sequence[Entry], defaults: Mapping[str, float],
+def calibrate(plan: CalibrationPlan, entries: Sequence[Entry], defaults: Mapping[str, float],
               workers: int | None = None, log: Callable[[str], None] = print,
               start: Mapping[str, float] | None = None,
               ) -> tuple[dict[str, float], list[BlockFit]]:
