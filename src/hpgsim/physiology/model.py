@@ -11,6 +11,7 @@ Signal flow (all relative to the reference man unless a unit is given):
   -> GnRH signal S -> LH/FSH pools -> serum LH, FSH (IU/L)                      (pituitary)
   LH + hCG (+ exogenous LH) -> Leydig (desensitisation D_L, enzymes E_L, mass M_L) -> T production
   -> serum T (+ exogenous T), ITT; aromatase -> E2; SHBG binding -> free T      (periphery, testis)
+  serum T far above physiological -> androgen injury -> lower M_L and free-T set point (years)
   ITT, FSH, Sertoli capacity -> germ-cell chain -> epididymis -> sperm; inhibin B -> FSH
 """
 
@@ -44,6 +45,7 @@ STATE_NAMES: tuple[str, ...] = (
     "shbg",  # nmol/L
     "germ_capacity",  # Sertoli/germ-cell capacity, relative
     "damage",  # suppression-damage integrator, >= 0
+    "androgen_injury",  # lasting injury from supraphysiological androgen, fraction in [0, 1)
     *(f"germ_{i + 1}" for i in range(N_CHAIN)),
     "epididymis",  # relative
 )
@@ -132,6 +134,7 @@ class Physiology:
             "epi": ln2 / p["t_half_epi"],
             "sert_down": ln2 / p["t_half_sert_down"], "sert_up": ln2 / p["t_half_sert_up"],
             "dmg_in": 1.0 / p["t_half_damage_in"], "dmg_out": ln2 / p["t_half_damage_out"],
+            "inj_in": ln2 / p["t_half_injury_in"], "inj_out": ln2 / p["t_half_injury_out"],
         }
 
     # --- algebraic signals ----------------------------------------------------------------
@@ -166,9 +169,10 @@ class Physiology:
                   for name in ("enclomiphene", "zuclomiphene", "tamoxifen", "endoxifen"))
         er_block = p["serm_Imax"] * occ / (1.0 + occ)
         e2_er = e2 * (1.0 - er_block) / p["E2_ref"]
-        # hypothalamus
+        # hypothalamus; androgen injury lowers the free-T set point (lasting central suppression)
+        setpoint = p["fT_setpoint"] * (1.0 - p["injury_central_share"] * g["androgen_injury"])
         f = (p["f_max"] * self.f_scale
-             / (1.0 + (ft / (self.FT_ref * p["fT_setpoint"]) * self.r_fT) ** p["n_fT"])
+             / (1.0 + (ft / (self.FT_ref * setpoint) * self.r_fT) ** p["n_fT"])
              / (1.0 + (e2_er * self.r_fE) ** p["n_fE"]))
         mass = p["m_endo"] * (1.0 + self.r_mE) / (1.0 + e2_er * self.r_mE)
         pump_mass = p["pump_Emax"] * d.pump_dose / (d.pump_dose + p["pump_D50"])
@@ -251,9 +255,13 @@ class Physiology:
         target_e = drive / (drive + p["K_E"]) / self.E_ref
         dy[IDX["leydig_enzymes"]] = k["E"] * (target_e - g["leydig_enzymes"])
         ml = g["leydig_capacity"]
-        target_m = p["leydig_max"] * drive / (drive + p["K_ML"]) / self.M_ref
+        injury = g["androgen_injury"]
+        target_m = p["leydig_max"] * (1.0 - injury) * drive / (drive + p["K_ML"]) / self.M_ref
         dy[IDX["leydig_capacity"]] = o.where(
             target_m < ml, k["ML_down"], k["ML_up"] * slow) * (target_m - ml)
+        # androgen injury accrues with the share of serum T above the injury threshold
+        above = o.maximum(1.0 - p["T_injury"] * p["T_ref"] / s["t_total"], 0.0)
+        dy[IDX["androgen_injury"]] = k["inj_in"] * above * (1.0 - injury) - k["inj_out"] * injury
         dy[IDX["leydig_output"]] = k["T_out"] * (s["r_T_target"] - g["leydig_output"])
         # SHBG
         t_rel_pos = o.maximum(t_rel, 1e-3)
@@ -314,4 +322,5 @@ class Physiology:
         y[IDX["leydig_desensitised"]] = self.D_L0
         y[IDX["shbg"]] = self.p["SHBG_ref"]
         y[IDX["damage"]] = 0.0
+        y[IDX["androgen_injury"]] = 0.0
         return y

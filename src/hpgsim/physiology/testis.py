@@ -4,7 +4,9 @@ Leydig T production follows Tornøe's LH -> T Emax link, modulated by fast LH-re
 desensitisation (hCG data), steroidogenic enzyme induction (days) and a slow trophic capacity
 (Leydig mass, weeks-months). Spermatogenesis is a germ-cell transit chain driven by ITT and FSH,
 then an epididymal reserve. A suppression-damage integrator slows every recovery after long,
-deep suppression (Liu Lancet 2006: longer treatment, slower recovery).
+deep suppression (Liu Lancet 2006: longer treatment, slower recovery). Long exposure to serum T
+far above physiological (anabolic-steroid doses) leaves a lasting androgen injury that lowers
+the attainable Leydig capacity and the hypothalamic free-T set point, repaired over years.
 """
 
 from __future__ import annotations
@@ -81,6 +83,27 @@ PARAMS = ParamTable("Testis (Leydig, Sertoli, spermatogenesis)", [
     Param("t_half_damage_in", 180.0 * DAY, "h", "time of full suppression accumulating one damage unit",
           "[I] longer AAS or TRT -> slower recovery (physiology.md 2.7 [P]; Liu 2006 [P])"),
     Param("t_half_damage_out", 2.0 * 365.0 * DAY, "h", "damage repair half-time", "[I]"),
+    Param("T_injury", 3.0, "1", "serum total T (x T_ref) above which androgen injures Leydig cells "
+          "and resets the hypothalamus",
+          "[I] TRT (TE 100-150 mg/wk, mean T 1.6-2.4x baseline in the model) and contraceptive "
+          "TE 200 mg/wk (3.2x) are followed by recovery (Liu Lancet 2006 [P]); AAS doses "
+          "(500-900 mg/wk, 8-14x) leave lasting low T (Rasmussen PLoS One 2016 [P]; Kanayama "
+          "Addiction 2015 [P])"),
+    Param("t_half_injury_in", 40.0 * 7.0 * DAY, "h",
+          "half-time of androgen-injury accrual while serum T is far above T_injury",
+          "[I] former AAS users 2.5 y after stopping: median T 14.4 vs 18.8 nmol/L, 27% < 12.1 "
+          "(Rasmussen PLoS One 2016 [P]); a 13-w 900 mg/wk cycle: T back to baseline at 3 mo "
+          "(Smit Hum Reprod 2021 [P])"),
+    Param("t_half_injury_out", 6.0 * 365.0 * DAY, "h", "androgen-injury repair half-time",
+          "[I] deficit still present a mean 2.5 (1.7-3.7) y after AAS cessation (Rasmussen PLoS "
+          "One 2016 [P]); past users after a median 300 d: T 21.5 vs 29.8 nmol/L in non-users, "
+          "not significant (Shankara-Narayana JCEM 2020 [P])"),
+    Param("injury_central_share", 0.5, "1",
+          "fractional fall of the free-T set point per unit androgen injury",
+          "[I] past AAS users: T 21.5 vs 29.8 nmol/L with LH 5.5 vs 5.2 IU/L in non-users "
+          "(Shankara-Narayana JCEM 2020 [P]); Rasmussen 2016 [P] found gonadotropins suppressed "
+          "only in current users. Low T without high LH is partly central; in the model a Leydig "
+          "loss alone raises LH ~2x for a 15% fall of T"),
     Param("tubule_volume_share", 0.7, "1", "share of testis volume that scales with germ-cell content",
           "[I] seminiferous tubules are most of testis volume"),
 ])
