@@ -64,6 +64,7 @@ def _subject_parameters(subject: Subject, base: dict[str, float]) -> dict[str, f
         p["testis_volume_scale"] *= ratio
     if subject.condition == "gnrh_deficient":
         p["m_endo"] = p["m_endo_gnrh_deficient"]
+        p["maturity_floor"] = p["maturity_floor_gnrh_deficient"]
     elif subject.condition == "primary_testicular_dysfunction":
         p["leydig_max"] *= c["ptd_leydig_max"]
         p["germ_max"] *= c["ptd_germ_max"]

@@ -13,6 +13,7 @@ Signal flow (all relative to the reference man unless a unit is given):
   -> serum T (+ exogenous T), ITT; aromatase -> E2; SHBG binding -> free T      (periphery, testis)
   serum T far above physiological -> androgen injury -> lower M_L and free-T set point (years)
   ITT, FSH, Sertoli capacity -> germ-cell chain -> epididymis -> sperm; inhibin B -> FSH
+  ITT x FSH -> testis maturity (pubertal; gates entry into meiosis; 1 in adult men)
 """
 
 from __future__ import annotations
@@ -46,6 +47,7 @@ STATE_NAMES: tuple[str, ...] = (
     "germ_capacity",  # Sertoli/germ-cell capacity, relative
     "damage",  # suppression-damage integrator, >= 0
     "androgen_injury",  # lasting injury from supraphysiological androgen, fraction in [0, 1)
+    "testis_maturity",  # pubertal (Sertoli) maturity: 1 in adults, ~0 in congenital GnRH deficiency
     *(f"germ_{i + 1}" for i in range(N_CHAIN)),
     "epididymis",  # relative
 )
@@ -135,6 +137,7 @@ class Physiology:
             "sert_down": ln2 / p["t_half_sert_down"], "sert_up": ln2 / p["t_half_sert_up"],
             "dmg_in": 1.0 / p["t_half_damage_in"], "dmg_out": ln2 / p["t_half_damage_out"],
             "inj_in": ln2 / p["t_half_injury_in"], "inj_out": ln2 / p["t_half_injury_out"],
+            "mat_up": ln2 / p["t_half_maturation"], "mat_loss": ln2 / p["t_half_maturity_loss"],
         }
 
     # --- algebraic signals ----------------------------------------------------------------
@@ -245,8 +248,14 @@ class Physiology:
         t_rel = s["t_total"] / p["T_ref"]
         e_er = o.maximum(s["e2_er"], 0.0)
         e_inh = 1.0 / (1.0 + (e_er / p["K_E_FSH"]) ** p["n_E_FSH"]) / self.efsh_ref
-        dy[IDX["fsh_pool"]] = p["k_rel_FSH"] * s_f * (cap * freq_pref * inh * e_inh - g["fsh_pool"])
-        dy[IDX["fsh"]] = k["FSH"] * (p["FSH_ref"] * p["fsh_scale"] * s_f * g["fsh_pool"] - g["fsh"])
+        synth_f = cap * freq_pref * inh * e_inh
+        dy[IDX["fsh_pool"]] = p["k_rel_FSH"] * s_f * (synth_f - g["fsh_pool"])
+        # a share of FSH is secreted as it is made (constitutive route), the rest from the pool
+        # with each GnRH pulse
+        c_f = p["fsh_constitutive"]
+        dy[IDX["fsh"]] = k["FSH"] * (p["FSH_ref"] * p["fsh_scale"]
+                                     * (c_f * synth_f + (1.0 - c_f) * s_f * g["fsh_pool"])
+                                     - g["fsh"])
         # Leydig
         drive = s["drive"]
         hd = drive**2 / (drive**2 + p["K_DL"] ** 2)
@@ -278,10 +287,20 @@ class Physiology:
             target_s < gc, k["sert_down"], k["sert_up"] * slow) * (target_s - gc)
         deficit = o.maximum(1.0 - cap, 0.0)
         dy[IDX["damage"]] = k["dmg_in"] * deficit - k["dmg_out"] * g["damage"]
+        # testis (Sertoli) maturity, ~0 in congenital GnRH deficiency until puberty is induced:
+        # maturation needs ITT and FSH together (drive 1 at reference); without them maturity
+        # relaxes to its floor (1: an adult testis keeps its maturity)
+        itt_sup = _hill(o, s["itt"] / p["ITT_ref"], p["K_ITT"], p["n_ITT"]) / self.H_ITT_ref
+        mat_drive = itt_sup * o.power(o.maximum(s["fsh_total"] / p["FSH_ref"], 0.0),
+                                      p["n_maturity_FSH"])
+        mat = g["testis_maturity"]
+        dy[IDX["testis_maturity"]] = (k["mat_up"] * mat_drive * (1.0 - mat)
+                                      - k["mat_loss"] * (mat - p["maturity_floor"]))
         # germ-cell chain and epididymis
         k_tr = k["tr"]
         k_ap = p["apoptosis_factor"] * k_tr * (1.0 - sup_c)
-        inflow = k_tr * o.minimum(sup, 1.5) * gc
+        # immature Sertoli cells hold germ cells (and make inhibin B) but carry none through meiosis
+        inflow = k_tr * o.minimum(sup, p["support_max"]) * gc * o.power(o.maximum(mat, 0.0), p["n_maturity"])
         for i in range(N_CHAIN):
             gi = g[f"germ_{i + 1}"]
             dying = k_ap * gi if i < N_APOPTOTIC else 0.0  # later stages complete regardless

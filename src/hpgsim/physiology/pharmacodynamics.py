@@ -32,7 +32,10 @@ PARAMS = ParamTable("Pharmacodynamics", [
     Param("Imax_degarelix", 0.942, "1", "maximal GnRH-receptor block by degarelix", "Tornøe BJCP 2007 [C]"),
     Param("IC50_degarelix", 1.49, "ng/mL", "degarelix for half-maximal block", "Tornøe BJCP 2007 [C]"),
     Param("gamma_degarelix", 1.97, "1", "Hill exponent of degarelix", "Tornøe BJCP 2007 [C]"),
-    Param("pump_Emax", 2.0, "normal pulses", "maximal pulse mass of an exogenous GnRH pulse", "[I]"),
+    Param("pump_Emax", 1.0, "normal pulses", "maximal pulse mass of an exogenous GnRH pulse",
+          "[I] congenital HH on 10 ug SC every 90 min: T 8.3 nmol/L vs 16.2 on hCG/hMG (Mao Asian J "
+          "Androl 2017 [P]); T lower on pulsatile GnRH than on hCG/hMG (Liu JCEM 1988 [P]); LH "
+          "60 min after a pump pulse 4.3 IU/L in CHH responders (Arch Endocrinol Metab, scielo aem [P]); was 2.0"),
     Param("pump_D50", 6.0, "ug", "bioavailable gonadorelin per pulse giving half of pump_Emax",
           "[I] 5-20 ug every 90-120 min (143-714 ng/kg q2h SC) normalises T in IHH (Liu Fertil Steril 1988 [P])"),
 ])

@@ -58,6 +58,12 @@ PARAMS = ParamTable("Pituitary (GnRH receptor, LH and FSH)", [
           "; calibrated (docs/calibration.md, block androgen feedback; was 1.0)"),
     Param("n_E_FSH", 3.12, "1", "Hill exponent of E2 on FSH synthesis", "[I] calibrated (calibration/plan.yaml)"
           "; calibrated (docs/calibration.md, block androgen feedback; was 3.0)"),
+    Param("fsh_constitutive", 0.04, "1",
+          "share of reference FSH secreted as it is made (constitutive route), without GnRH pulses",
+          "[I] basal FSH 2.8 IU/L in GnRH-deficient men rose only to 13.6 after 43 GnRH doses "
+          "(physiology.md 2.10 [P]); FSH falls less than LH after GnRH antagonists (Pavlou JCEM "
+          "1989 [P]); at most ~0.04 so that TE 100 mg/wk still suppresses FSH > 80% (Amory/"
+          "Matsumoto J Androl 2001 [P])"),
     Param("k_rel_FSH", math.log(2.0) / 72.0, "1/h", "FSH pool turnover rate", "[I] no human value found"),
     Param("t_half_FSH", 3.5, "h", "serum FSH effective half-life", "[I] 3-4 h suggested (drugs.md 7) [S]"),
 ])

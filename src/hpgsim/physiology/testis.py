@@ -7,6 +7,9 @@ then an epididymal reserve. A suppression-damage integrator slows every recovery
 deep suppression (Liu Lancet 2006: longer treatment, slower recovery). Long exposure to serum T
 far above physiological (anabolic-steroid doses) leaves a lasting androgen injury that lowers
 the attainable Leydig capacity and the hypothalamic free-T set point, repaired over years.
+A testis-maturity state (1 in adult men) stands for pubertal Sertoli maturation: in congenital
+GnRH deficiency it starts near 0 and must be induced by ITT and FSH over months before germ
+cells complete meiosis.
 """
 
 from __future__ import annotations
@@ -63,6 +66,11 @@ PARAMS = ParamTable("Testis (Leydig, Sertoli, spermatogenesis)", [
           "each) complete once formed, so sperm output falls after a delay"),
     Param("t_spermatogenesis", 64.0 * DAY, "h", "germ-cell transit time, spermatogonium to sperm",
           "64-74 d (physiology.md 2.7) [S]"),
+    Param("support_max", 1.5, "1", "germ-cell support above which spermatogenic entry rises no further",
+          "[I] Sertoli-cell number bounds the germ cells a testis carries (Sharpe, Reproduction "
+          "2003 [S]); 1.0 would keep every man at or below his baseline after suppression "
+          "(recovery plateau ~85%: Handelsman Hum Reprod 2005 [P]) but then no man returns to "
+          "baseline, against a median 6.7 months (WHO Task Force Lancet 1990 [P])"),
     Param("apoptosis_factor", 1.0, "1", "germ-cell loss rate / transit rate when support is absent",
           "[I] suppression half-time 5.5 w, T10 6.8 w (Handelsman Hum Reprod 2005 [P])"
           "; calibrated with 5 of 8 stages apoptotic (docs/calibration.md, block "
@@ -104,6 +112,25 @@ PARAMS = ParamTable("Testis (Leydig, Sertoli, spermatogenesis)", [
           "(Shankara-Narayana JCEM 2020 [P]); Rasmussen 2016 [P] found gonadotropins suppressed "
           "only in current users. Low T without high LH is partly central; in the model a Leydig "
           "loss alone raises LH ~2x for a 15% fall of T"),
+    Param("t_half_maturation", 6.0 * 30.4 * DAY, "h",
+          "testis (Sertoli) maturation half-time at reference ITT and FSH",
+          "[I] congenital HH: median time to first sperm 6 months on pulsatile GnRH (normal FSH) "
+          "and 18 months on hCG/hMG (low FSH), Mao Asian J Androl 2017 [P]; pulsatile GnRH gives "
+          "1.3-3.2x the FSH of hCG/hMG (Liu JCEM 1988 [P])"),
+    Param("t_half_maturity_loss", 2.0 * 365.0 * DAY, "h",
+          "relaxation half-time of testis maturity to its floor without gonadotropins",
+          "[I] slow; keeps the drug-free state unique"),
+    Param("n_maturity", 4.0, "1", "exponent of testis maturity on germ-cell entry into meiosis",
+          "[I] spermatogenesis needs mature Sertoli cells: first sperm appear only after months "
+          "of treatment in congenital HH (Mao 2017 [P]; Liu JCEM 1988 [P])"),
+    Param("n_maturity_FSH", 1.5, "1", "exponent of FSH (relative) on the testis maturation rate",
+          "[I] FSH drives pubertal Sertoli maturation: pulsatile GnRH (1.3-3.2x the FSH of "
+          "hCG/hMG, Liu JCEM 1988 [P]) gives first sperm 3x sooner (6 vs 18 months, Mao 2017 [P])"),
+    Param("maturity_floor", 1.0, "1", "testis maturity kept without gonadotropins",
+          "[I] Sertoli maturation at puberty is terminal: adult men keep it under suppression"),
+    Param("maturity_floor_gnrh_deficient", 0.0, "1",
+          "testis maturity kept without gonadotropins in congenital GnRH deficiency",
+          "[I] prepubertal testes (< 4 mL) without pubertal maturation (Liu JCEM 1988 [P])"),
     Param("tubule_volume_share", 0.7, "1", "share of testis volume that scales with germ-cell content",
           "[I] seminiferous tubules are most of testis volume"),
 ])
