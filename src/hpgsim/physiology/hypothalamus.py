@@ -27,8 +27,9 @@ PARAMS = ParamTable("Hypothalamus (mean-field GnRH pulse generator)", [
           "[I] with fE_ref and the pituitary E2 term, full ER block raises LH ~2.8x "
           "(clomiphene 100 mg/d x 7 d: 24-h LH +180%, physiology.md 2.8 [P])"
           "; calibrated (docs/calibration.md, block estrogen feedback; was 0.51)"),
-    Param("fT_setpoint", 1.0, "1", "free-T feedback threshold relative to the reference man",
-          "normalisation; the T set point differs between men (between-subject CV in "
+    Param("fT_setpoint", 1.0, "1",
+          "hypothalamic sex-steroid (free T and E2) feedback threshold relative to the reference man",
+          "normalisation; the set point differs between men (between-subject CV in "
           "validation/cohort.py VARIABILITY)"),
     Param("m_endo", 1.0, "normal pulses", "endogenous pulse mass at reference", "normalisation"),
     Param("m_endo_gnrh_deficient", 0.02, "normal pulses", "residual pulse mass in congenital GnRH deficiency",

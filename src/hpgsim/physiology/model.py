@@ -174,10 +174,11 @@ class Physiology:
         e2_er = e2 * (1.0 - er_block) / p["E2_ref"]
         # hypothalamus; androgen injury lowers the free-T set point (lasting central suppression)
         setpoint = p["fT_setpoint"] * (1.0 - p["injury_central_share"] * g["androgen_injury"])
+        e2_hyp = e2_er / setpoint  # the set point scales the sensing of both steroids
         f = (p["f_max"] * self.f_scale
              / (1.0 + (ft / (self.FT_ref * setpoint) * self.r_fT) ** p["n_fT"])
-             / (1.0 + (e2_er * self.r_fE) ** p["n_fE"]))
-        mass = p["m_endo"] * (1.0 + self.r_mE) / (1.0 + e2_er * self.r_mE)
+             / (1.0 + (e2_hyp * self.r_fE) ** p["n_fE"]))
+        mass = p["m_endo"] * (1.0 + self.r_mE) / (1.0 + e2_hyp * self.r_mE)
         pump_mass = p["pump_Emax"] * d.pump_dose / (d.pump_dose + p["pump_D50"])
         pumping = o.where(d.pump_dose > 0.0, d.pump_rate, 0.0)
         theta_c = (d["gonadorelin"] / (d["gonadorelin"] + p["KD_gonadorelin"])
@@ -300,7 +301,8 @@ class Physiology:
         k_tr = k["tr"]
         k_ap = p["apoptosis_factor"] * k_tr * (1.0 - sup_c)
         # immature Sertoli cells hold germ cells (and make inhibin B) but carry none through meiosis
-        inflow = k_tr * o.minimum(sup, p["support_max"]) * gc * o.power(o.maximum(mat, 0.0), p["n_maturity"])
+        meiosis = o.power(o.maximum(mat, 0.0), p["n_maturity"])
+        inflow = k_tr * o.minimum(sup, p["support_max"]) * gc * meiosis
         for i in range(N_CHAIN):
             gi = g[f"germ_{i + 1}"]
             dying = k_ap * gi if i < N_APOPTOTIC else 0.0  # later stages complete regardless

@@ -17,8 +17,9 @@ REFERENCE = ParamTable("Reference man (typical 30-year-old, no drug)", [
     Param("E2_ref", 25.0, "pg/mL", "serum estradiol", "men 10-57 pg/mL, mean ~25 (drugs.md 7) [S]; Leder JCEM 2004 26-27 pg/mL [P]"),
     Param("SHBG_ref", 30.0, "nmol/L", "serum SHBG",
           "[I] young men ~30 nmol/L, rising to ~42 nmol/L at 70-89 y (Yeap JCEM 2007 [P]) with shbg_age_slope"),
-    Param("InhB_ref", 150.0, "pg/mL", "serum inhibin B",
-          "[I] normozoospermic men median 130.5 pg/mL (Grunewald 2013 [P]); healthy men ~170 (Kelsey 2016 [P]); fertile 255 (Fertil Steril 2000 [P])"),
+    Param("InhB_ref", 140.0, "pg/mL", "serum inhibin B",
+          "[I] normozoospermic men median 130.5 pg/mL (Grunewald 2013 [P]); healthy men ~170 (Kelsey 2016 [P]); fertile 255 (Fertil Steril 2000 [P]); "
+          "140 puts the cohort mean (Northeast US 132, 95% CI 114-155 [P]) and the share above Grunewald's 90th percentile inside their intervals; was 150"),
     Param("sperm_ref", 64.0, "million/mL", "sperm concentration", "WHO 2010 reference population median 73 (Cooper 2010) [P]; unselected men ~64 [I]"),
     Param("ITT_ref", 1174.0, "nmol/L", "intratesticular testosterone", "Coviello JCEM 2005: 1174 nmol/L, ~100x serum [P]"),
     Param("albumin", 43.0, "g/L", "serum albumin", "Vermeulen JCEM 1999 calculator default [P]"),

@@ -41,16 +41,20 @@ VARIABILITY = ParamTable("Between-subject variability (log-normal multipliers, m
           "[I] healthy men 19-39 y: 5th-95th percentile 303-852 ng/dL, a log-SD ~0.31 "
           "(Bhasin JCEM 2018 [P]); Lmax BSV 52% in Tornøe BJCP 2007 [C]"
           "; calibrated (docs/calibration.md, block between-subject variability; was 0.30)"),
-    Param("fT_setpoint", 0.20, "CV",
-          "hypothalamic free-T set point: spread of T at a given Leydig capacity",
+    Param("fT_setpoint", 0.40, "CV",
+          "hypothalamic sex-steroid set point: spread of T at a given Leydig capacity",
           "[I] feedback compensates Leydig differences, so the spread of total T (log-SD ~0.31, "
           "Bhasin JCEM 2018 [P]) needs set-point variation; Keenan Endocrinology 2006 [P] "
-          "feedback-sensitivity differences between men"),
+          "feedback-sensitivity differences between men. T follows the set point with an "
+          "elasticity ~0.6 in the model, so CV 0.4 gives T 5th-95th 301-688 -> 253-770 ng/dL "
+          "(Travison JCEM 2017 [P]: 303-852); was 0.20 (calibrated) when it scaled free-T "
+          "sensing only"),
     Param("shbg_scale", 0.35, "CV", "SHBG level",
           "[I] laboratory interval 10-57 nmol/L read as a 95% range (log-SD ~0.44)"),
-    Param("sperm_scale", 0.80, "CV", "sperm output of a fully supported testis",
+    Param("sperm_scale", 0.75, "CV", "sperm output of a fully supported testis",
           "[I] WHO 2010 reference men: 5th percentile 15 vs median 73 million/mL (Cooper 2010 "
-          "[P]); part of that spread is left to the other parameters"),
+          "[P]); part of that spread is left to the other parameters (the T set point adds ITT "
+          "spread); was 0.80 before the set-point CV rose to 0.4"),
     Param("inhb_scale", 0.56, "CV", "inhibin B per unit of Sertoli function",
           "[I] inhibin B 10th-90th percentile 54.5-247 pg/mL (Grunewald 2013, targets file)"
           "; calibrated (docs/calibration.md, block between-subject variability; was 0.35)"),
