@@ -365,10 +365,13 @@ def steady_state(y: FloatArray, p: FloatArray, q: FloatArray, max_iter: int) -> 
             continue
         y[:] = y_new
         fy[:] = f_new
-        stalled = res_new > 0.5 * res
+        # Newton stalls at rounding level (~1e-13), or converges only linearly where a
+        # capacity state sits on the kink between its fall and rise rates (the one-sided
+        # Jacobian has the wrong slope there): keep stepping until rounding level
+        stalled = res_new > 0.5 * res and res_new <= 1e-12
         res = res_new
         if h >= 1e12 and (res <= 1e-13 or stalled):
-            break  # converged, or Newton has stalled at rounding level
+            break
         h = 1e12 if res < 1e-10 else min(4.0 * h, 1e12)
     if not res <= 1e-8:
         return NO_STEADY_STATE
