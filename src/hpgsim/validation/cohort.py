@@ -46,9 +46,9 @@ VARIABILITY = ParamTable("Between-subject variability (log-normal multipliers, m
           "[I] feedback compensates Leydig differences, so the spread of total T (log-SD ~0.31, "
           "Bhasin JCEM 2018 [P]) needs set-point variation; Keenan Endocrinology 2006 [P] "
           "feedback-sensitivity differences between men. T follows the set point with an "
-          "elasticity ~0.6 in the model, so CV 0.4 gives T 5th-95th 301-688 -> 253-770 ng/dL "
-          "(Travison JCEM 2017 [P]: 303-852); was 0.20 (calibrated) when it scaled free-T "
-          "sensing only"),
+          "elasticity ~0.6 in the model; CV 0.4 gives T 5th-95th 277-726 ng/dL in men "
+          "19-39 y (Travison JCEM 2017 [P]: 303-852; was 333-610 with CV 0.20 on free-T "
+          "sensing only)"),
     Param("shbg_scale", 0.35, "CV", "SHBG level",
           "[I] laboratory interval 10-57 nmol/L read as a 95% range (log-SD ~0.44)"),
     Param("sperm_scale", 0.75, "CV", "sperm output of a fully supported testis",
