@@ -54,10 +54,21 @@ PARAMS = ParamTable("Testis (Leydig, Sertoli, spermatogenesis)", [
           "[I] TE 200 mg/wk: ITT 72 nmol/L with LH at 5% (Coviello JCEM 2005 [P])"),
     Param("K_ITT", 0.15, "1", "ITT (relative) for half-maximal germ-cell support",
           "[I] hCG keeping ITT at 75% preserves spermatogenesis; ITT -94% abolishes it (Coviello 2005 [P])"),
-    Param("n_ITT", 3.0, "1", "steepness of ITT support", "[I]"),
+    Param("n_ITT", 4.0, "1", "steepness of ITT support",
+          "[I] threshold-like: complete spermatogenesis kept despite an 80% fall in "
+          "seminiferous-tubule T, lost steeply below (rat: Zirkin Endocrinology 1989 [P]); in "
+          "men ITT at 75% keeps spermatogenesis and ITT -94% abolishes it (Coviello JCEM 2005 "
+          "[P]); sperm ~50% of placebo on TE 50 mg/wk (Matsumoto JCEM 1990 [P]) yet 65% "
+          "azoospermic on 200 mg/wk (WHO Task Force Lancet 1990 [P]); was 3.0 (0.29 of baseline "
+          "at 50 mg/wk, 53% azoospermic at 200 mg/wk)"),
     Param("K_ITT_asian_factor", 1.5, "1", "K_ITT multiplier in men of East-Asian ancestry",
           "[I] Asian men suppress faster and more completely on T (Liu Lancet 2006 [P])"),
-    Param("K_FSH_S", 0.3, "1", "FSH (relative) for half-maximal FSH support of spermatogenesis", "[I]"),
+    Param("K_FSH_S", 0.2, "1", "FSH (relative) for half-maximal FSH support of spermatogenesis",
+          "[I] no human dose-response; half-maximal at ~1 IU/L. Lowered with n_ITT 3 -> 4 so that "
+          "TE 50 mg/wk keeps sperm at ~0.4 of baseline (Matsumoto JCEM 1990 [P]: ~0.5) while "
+          "azoospermia on 200 mg/wk stays near 65% (WHO Task Force Lancet 1990 [P]); FSH with "
+          "LH suppressed restores sperm only partly (hFSH in T-suppressed men: ~1/3 of control, "
+          "Matsumoto J Clin Invest 1983 [P]); was 0.3"),
     Param("phi_FSH", 0.35, "1", "share of germ-cell support that needs no FSH",
           "[I] T alone sustains reduced spermatogenesis; FSH alone partial (JCEM 1973 [P])"),
     Param("n_chain", 8.0, "stages", "germ-cell transit stages", "[I]"),
