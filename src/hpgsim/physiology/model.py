@@ -148,10 +148,14 @@ class Physiology:
         g = {name: y[i] for name, i in IDX.items()}
         # Leydig drive and testosterone
         hcg = d["hcg"]
-        drive = g["lh"] + d["lh"] + p["hcg_Dmax"] * hcg / (hcg + p["hcg_EC50"])
+        occ_hcg = _hill(o, hcg, p["hcg_EC50"], p["hcg_n"])
+        drive_hcg = p["hcg_Dmax"] * occ_hcg
+        drive = g["lh"] + d["lh"] + drive_hcg
+        # acute steroidogenic lesion at very high hCG drive (T plateau before the second peak)
+        lesion = 1.0 / (1.0 + o.power(drive_hcg / p["K_lesion"], p["n_lesion"]))
         h3 = (1.0 + p["Lmax"] * _hill(o, drive, p["L50"], p["kappa"])) / self.H3_ref
         r_T_target = (g["leydig_capacity"] * g["leydig_enzymes"]
-                      * (1.0 - g["leydig_desensitised"]) / (1.0 - self.D_L0) * h3)
+                      * (1.0 - g["leydig_desensitised"]) / (1.0 - self.D_L0) * h3 * lesion)
         r_T = g["leydig_output"]
         a_adr = p["adrenal_T_fraction"]
         t_endo = p["T_ref"] * (a_adr + (1.0 - a_adr) * r_T)
@@ -206,7 +210,7 @@ class Physiology:
         inhb_rel = (g["germ_capacity"] * h_f / self.H_F_ref
                     * ((1.0 - p["inhB_germ_share"]) + p["inhB_germ_share"] * late))
         return {
-            "drive": drive, "r_T": r_T, "r_T_target": r_T_target, "t_total": tt,
+            "drive": drive, "occ_hcg": occ_hcg, "r_T": r_T, "r_T_target": r_T_target, "t_total": tt,
             "free_t_nmol": ft, "e2": e2,
             "er_block": er_block, "e2_er": e2_er, "ai": ai, "f": f, "mass": mass, "theta": theta,
             "theta_c": theta_c, "S": S, "itt": itt, "fsh_total": fsh_tot, "h_f": h_f,
@@ -261,7 +265,9 @@ class Physiology:
         drive = s["drive"]
         hd = drive**2 / (drive**2 + p["K_DL"] ** 2)
         dl = g["leydig_desensitised"]
-        dy[IDX["leydig_desensitised"]] = p["k_dL"] * hd * (1.0 - dl) - k["rL"] * dl
+        # sustained hCG occupancy desensitises beyond its LH-equivalent drive
+        dy[IDX["leydig_desensitised"]] = ((p["k_dL"] * hd + p["k_dL_hcg"] * s["occ_hcg"])
+                                          * (1.0 - dl) - k["rL"] * dl)
         target_e = drive / (drive + p["K_E"]) / self.E_ref
         dy[IDX["leydig_enzymes"]] = k["E"] * (target_e - g["leydig_enzymes"])
         ml = g["leydig_capacity"]

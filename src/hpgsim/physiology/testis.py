@@ -25,22 +25,46 @@ PARAMS = ParamTable("Testis (Leydig, Sertoli, spermatogenesis)", [
     Param("L50", 5.18, "IU/L", "LH (or LH-equivalent) for half-maximal stimulation", "Tornøe BJCP 2007 [C]"),
     Param("kappa", 1.02, "1", "Hill exponent of LH on T production", "Tornøe BJCP 2007 [C]"
           "; calibrated (docs/calibration.md, block leydig response; was 1.9)"),
-    Param("hcg_Dmax", 6.25, "IU/L LH", "maximal Leydig drive by hCG, in serum-LH equivalents",
-          "[I] LH/hCG receptor occupancy saturates: hCG 125/250/500 IU EOD on TE 200 mg/wk keeps "
-          "ITT at 75/93/126% of baseline, a 1.7x response to a 4x dose (Coviello JCEM 2005 [P]); "
-          "hCG 6000 IU: T x2.4 at 72-96 h (physiology.md 2.9 [P]); no LH-equivalence factor "
-          "found (drugs.md 2)"
-          "; calibrated (docs/calibration.md, block leydig response; was 10.0)"),
-    Param("hcg_EC50", 1.88, "IU/L", "serum hCG giving half of hcg_Dmax", "[I] as hcg_Dmax"
-          "; calibrated (docs/calibration.md, block leydig response; was 3.0)"),
+    Param("hcg_Dmax", 40.0, "IU/L LH", "maximal Leydig drive by hCG, in serum-LH equivalents",
+          "[I] hCG 125/250/500 IU EOD on TE 200 mg/wk keeps ITT at 75/93/126% of baseline, a "
+          "1.7x response to a 4x dose (Coviello JCEM 2005 [P]), yet hCG 6000 IU doubles T "
+          "(x2.4 at 72-96 h, physiology.md 2.9 [P]; hCG test T +110%, Bang EJE 2017 [P], "
+          "drugs.md 2): a shallow occupancy curve (hcg_n) with a high ceiling; no "
+          "LH-equivalence factor found (drugs.md 2)"
+          "; calibrated (docs/calibration.md, block leydig response; was 10.0, then 6.25 with "
+          "a hyperbolic occupancy that capped hCG 6000 IU at T x1.4)"),
+    Param("hcg_EC50", 240.0, "IU/L", "serum hCG giving half of hcg_Dmax", "[I] as hcg_Dmax"
+          "; calibrated (docs/calibration.md, block leydig response; was 3.0, then 1.88)"),
+    Param("hcg_n", 0.5, "1", "Hill exponent of the hCG occupancy (drive) curve",
+          "[I] < 1: graded drive over a 40-fold serum hCG range (3 IU/L on hCG 125 IU EOD to "
+          "~130 IU/L after 6000 IU IM), as both the Coviello 2005 ITT doses and the 6000-IU "
+          "doubling of T require; LH/hCG receptors bind with negative cooperativity (Urizar "
+          "EMBO J 2005 [S], not checked against the paper)"),
     Param("K_DL", 30.0, "IU/L", "LH-equivalent drive for half-maximal Leydig desensitisation",
           "[I] hCG 6000 IU: a second dose at 24 h adds nothing (physiology.md 2.9 [P])"),
-    Param("k_dL", 0.03, "1/h", "maximal Leydig desensitisation rate", "[I]"),
-    Param("t_half_rL", 36.0, "h", "Leydig resensitisation half-time", "[I] responses intact with hCG every 5 d [P]"),
+    Param("k_dL", 0.008, "1/h", "maximal Leydig desensitisation rate by LH(-equivalent) drive", "[I]"
+          "; refitted with k_dL_hcg and t_half_rL (block leydig response; was 0.03)"),
+    Param("k_dL_hcg", 0.006, "1/h", "Leydig desensitisation rate per unit hCG occupancy",
+          "[I] sustained hCG occupancy down-regulates the LH/hCG receptor more than pulsatile "
+          "LH (hCG clears ~10x more slowly, drugs.md 2): after hCG 6000 IU T is back to "
+          "baseline by 144 h while hCG is still measurable (physiology.md 2.9 [P]); on hCG "
+          "2000 IU twice weekly T stays mid-normal in HH men (Mao AJA 2017 [P])"),
+    Param("t_half_rL", 150.0, "h", "Leydig resensitisation half-time",
+          "[I] desensitisation outlasts the 6000-IU T peak (baseline by 144 h, physiology.md "
+          "2.9 [P]); refitted with k_dL_hcg (block leydig response; was 36, from 'responses "
+          "intact with hCG every 5 d' [P], which 150 h only partly keeps)"),
+    Param("K_lesion", 19.0, "IU/L LH", "hCG drive halving steroidogenesis (acute lesion)",
+          "[I] hCG 6000 IU: T x1.6 at 4 h then a plateau before the second peak at 72-96 h "
+          "(physiology.md 2.9 [P]): an early, reversible steroidogenic block at very high hCG "
+          "occupancy (17,20-lyase, estradiol-mediated: Forest & Saez JCEM 1979 [S], not "
+          "checked); only hCG doses of thousands of IU reach it"),
+    Param("n_lesion", 5.0, "1", "steepness of the acute steroidogenic lesion", "[I] as K_lesion"),
     Param("K_E", 15.6, "IU/L", "LH-equivalent for half-maximal steroidogenic enzyme induction",
           "[I] hCG 6000 IU: T x1.6 at 4 h then x2.4 at 72-96 h (physiology.md 2.9 [P])"
           "; calibrated (docs/calibration.md, block leydig response; was 8.0)"),
-    Param("t_half_E", 24.0, "h", "enzyme induction/decay half-time", "[I] second T peak at 72-96 h after hCG [P]"),
+    Param("t_half_E", 14.0, "h", "enzyme induction/decay half-time",
+          "[I] second T peak at 72-96 h after hCG, back to baseline by 144 h [P]"
+          "; refitted with the hCG lesion (block leydig response; was 24)"),
     Param("K_ML", 0.3, "IU/L", "LH-equivalent for half-maximal Leydig trophic support", "[I]"
           "; calibrated (docs/calibration.md, block leydig response; was 1.0)"),
     Param("t_half_ML_down", 30.0 * DAY, "h", "Leydig capacity atrophy half-time without LH", "[I]"),
