@@ -8,7 +8,11 @@ an Emax function of them. Several agents of one class combine by competitive occ
 from hpgsim.params import Param, ParamTable
 
 PARAMS = ParamTable("Pharmacodynamics", [
-    Param("serm_Imax", 0.95, "1", "maximal ER blockade by SERMs (hypothalamus and pituitary)", "[I]"),
+    Param("serm_Imax", 1.0, "1", "maximal ER blockade by SERMs (hypothalamus and pituitary)",
+          "[I] competitive antagonists without intrinsic activity at the hypothalamic ER: blockade "
+          "equals occupancy (enclomiphene, the trans isomer, is the pure antagonist: Wiehle "
+          "Fertil Steril 2014 [P]); was 0.95, which left clomiphene 50 mg EOD 1% short of "
+          "Taylor 2010's T (TAYLOR10-CC50)"),
     Param("IC50_enclomiphene", 0.2, "ng/mL", "enclomiphene for half-maximal ER blockade",
           "[I] CC 25 mg/d (ENC 2.2 ng/mL) raises LH ~50% and T x2.4 in hypogonadal men (Helo BJU Int 2017 [P])"
           "; calibrated (docs/calibration.md, block estrogen feedback; was 1.5)"),
