@@ -46,6 +46,7 @@ STATE_NAMES: tuple[str, ...] = (
     "leydig_output",  # T secretion, relative; lags the instantaneous drive by ~2 h
     "shbg",  # nmol/L
     "germ_capacity",  # Sertoli/germ-cell capacity, relative
+    "sertoli_fsh_tolerance",  # Sertoli FSH-receptor desensitisation to FSH above normal, >= 1
     "damage",  # suppression-damage integrator, >= 0
     "androgen_injury",  # lasting injury from supraphysiological androgen, fraction in [0, 1)
     "testis_maturity",  # pubertal (Sertoli) maturity: 1 in adults, ~0 in congenital GnRH deficiency
@@ -130,7 +131,7 @@ class Physiology:
         self.efsh_ref = 1.0 / (1.0 + (1.0 / p["K_E_FSH"]) ** p["n_E_FSH"])
         self.k = {  # rates 1/h
             "LH": ln2 / p["t_half_LH"], "FSH": ln2 / p["t_half_FSH"],
-            "FSH_rel": ln2 / p["t_half_FSH_release"],
+            "FSH_rel": ln2 / p["t_half_FSH_release"], "fsh_tol": ln2 / p["t_half_fsh_tolerance"],
             "capG_down": ln2 / p["t_half_capG_down"], "capG_up": ln2 / p["t_half_capG_up"],
             "rL": k_rL, "E": ln2 / p["t_half_E"], "T_out": ln2 / p["t_half_T_out"],
             "ML_down": ln2 / p["t_half_ML_down"], "ML_up": ln2 / p["t_half_ML_up"],
@@ -203,7 +204,7 @@ class Physiology:
         # Sertoli, inhibin B, germ cells
         itt = self.ITT_endo_ref * r_T + p["itt_partition"] * tt_nmol
         fsh_tot = g["fsh"] + d["fsh"]
-        y_f = fsh_tot / p["FSH_ref"]
+        y_f = fsh_tot / p["FSH_ref"] / g["sertoli_fsh_tolerance"]
         h_f = p["phi_FSH"] + (1.0 - p["phi_FSH"]) * y_f / (y_f + p["K_FSH_S"])
         support = (_hill(o, itt / p["ITT_ref"], p["K_ITT"], p["n_ITT"]) / self.H_ITT_ref
                    * h_f / self.H_F_ref)
@@ -296,6 +297,10 @@ class Physiology:
         lost = 1.0 - (1.0 - p["sertoli_loss"]) / (1.0 + g["damage"])
         target_s = p["germ_max"] * (1.0 - lost * (1.0 - sup_c))
         gc = g["germ_capacity"]
+        # Sertoli cells desensitise to FSH held above normal (rebound after suppression), never
+        # sensitise below it
+        fsh_above = o.maximum(s["fsh_total"] / p["FSH_ref"], 1.0)
+        dy[IDX["sertoli_fsh_tolerance"]] = k["fsh_tol"] * (fsh_above - g["sertoli_fsh_tolerance"])
         dy[IDX["germ_capacity"]] = o.where(
             target_s < gc, k["sert_down"], k["sert_up"] * slow) * (target_s - gc)
         deficit = o.maximum(1.0 - cap, 0.0)

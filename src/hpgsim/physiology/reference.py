@@ -12,8 +12,10 @@ REFERENCE = ParamTable("Reference man (typical 30-year-old, no drug)", [
     Param("T_ref", 480.0, "ng/dL", "serum total testosterone",
           "[I] 16.6 nmol/L: between the harmonized median of men 19-39 y, 531 ng/dL (Travison JCEM 2017 [P]) and the normative 15.4 nmol/L at 19 / 13.0 at 40 (Kelsey PLoS One 2014 [P])"),
     Param("LH_ref", 5.0, "IU/L", "serum LH", "Tornøe BJCP 2007 LH0 4.76 IU/L [C]; controls 5.2 IU/L (AAS study, physiology.md 2.7) [P]"),
-    Param("FSH_ref", 4.0, "IU/L", "serum FSH",
-          "[I] fertile men mean 3.5 IU/L (vasectomy candidates) [P]; controls 4.9 IU/L (physiology.md 2.7 [P])"),
+    Param("FSH_ref", 3.9, "IU/L", "serum FSH",
+          "[I] fertile men mean 3.5 IU/L (vasectomy candidates) [P]; controls 4.9 IU/L (physiology.md 2.7 [P]); "
+          "3.9 keeps the mean of a healthy cohort (Northeast US 2.1-4.9 [P]) inside its interval once men "
+          "with FSH above the reference desensitise (t_half_fsh_tolerance); was 4.0"),
     Param("E2_ref", 25.0, "pg/mL", "serum estradiol", "men 10-57 pg/mL, mean ~25 (drugs.md 7) [S]; Leder JCEM 2004 26-27 pg/mL [P]"),
     Param("SHBG_ref", 30.0, "nmol/L", "serum SHBG",
           "[I] young men ~30 nmol/L, rising to ~42 nmol/L at 70-89 y (Yeap JCEM 2007 [P]) with shbg_age_slope"),

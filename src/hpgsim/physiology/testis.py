@@ -93,6 +93,13 @@ PARAMS = ParamTable("Testis (Leydig, Sertoli, spermatogenesis)", [
           "azoospermia on 200 mg/wk stays near 65% (WHO Task Force Lancet 1990 [P]); FSH with "
           "LH suppressed restores sperm only partly (hFSH in T-suppressed men: ~1/3 of control, "
           "Matsumoto J Clin Invest 1983 [P]); was 0.3"),
+    Param("t_half_fsh_tolerance", 9.0 * 30.4 * DAY, "h",
+          "half-time of Sertoli FSH-receptor desensitisation to FSH above normal",
+          "[I] FSH receptors desensitise under sustained FSH (homologous desensitisation [S]); "
+          "after long suppression sperm plateaus at or below baseline (85%: Handelsman Hum "
+          "Reprod 2005 [P]) though FSH stays ~1.2x for a year, while half of men pass their "
+          "baseline within 6.7 months (WHO Lancet 1990 [P]): 9 months meets both (6 months: no "
+          "median return to baseline; 12 months: 1.005x at a year after 900 mg/wk, Smit 2021)"),
     Param("phi_FSH", 0.35, "1", "share of germ-cell support that needs no FSH",
           "[I] T alone sustains reduced spermatogenesis; FSH alone partial (JCEM 1973 [P])"),
     Param("n_chain", 8.0, "stages", "germ-cell transit stages", "[I]"),
