@@ -39,7 +39,6 @@ STATE_NAMES: tuple[str, ...] = (
     "lh",  # IU/L (endogenous)
     "fsh_pool",  # relative
     "fsh",  # IU/L (endogenous)
-    "fsh_release",  # GnRH drive of FSH secretion, lagged; relative (1 at reference)
     "leydig_desensitised",  # D_L, fraction
     "leydig_enzymes",  # E_L, relative
     "leydig_capacity",  # M_L, relative
@@ -131,7 +130,7 @@ class Physiology:
         self.efsh_ref = 1.0 / (1.0 + (1.0 / p["K_E_FSH"]) ** p["n_E_FSH"])
         self.k = {  # rates 1/h
             "LH": ln2 / p["t_half_LH"], "FSH": ln2 / p["t_half_FSH"],
-            "FSH_rel": ln2 / p["t_half_FSH_release"], "fsh_tol": ln2 / p["t_half_fsh_tolerance"],
+            "fsh_tol": ln2 / p["t_half_fsh_tolerance"],
             "capG_down": ln2 / p["t_half_capG_down"], "capG_up": ln2 / p["t_half_capG_up"],
             "rL": k_rL, "E": ln2 / p["t_half_E"], "T_out": ln2 / p["t_half_T_out"],
             "ML_down": ln2 / p["t_half_ML_down"], "ML_up": ln2 / p["t_half_ML_up"],
@@ -261,12 +260,8 @@ class Physiology:
         # a share of FSH is secreted as it is made (constitutive route), the rest from the pool
         # with each GnRH pulse
         c_f = p["fsh_constitutive"]
-        # FSH leaves the cell more slowly than LH after a GnRH pulse: its secretion follows the
-        # GnRH drive through a lag
-        dy[IDX["fsh_release"]] = k["FSH_rel"] * (s_f - g["fsh_release"])
         dy[IDX["fsh"]] = k["FSH"] * (p["FSH_ref"] * p["fsh_scale"]
-                                     * (c_f * synth_f
-                                        + (1.0 - c_f) * g["fsh_release"] * g["fsh_pool"])
+                                     * (c_f * synth_f + (1.0 - c_f) * s_f * g["fsh_pool"])
                                      - g["fsh"])
         # Leydig
         drive = s["drive"]

@@ -66,8 +66,4 @@ PARAMS = ParamTable("Pituitary (GnRH receptor, LH and FSH)", [
           "Matsumoto J Androl 2001 [P])"),
     Param("k_rel_FSH", math.log(2.0) / 72.0, "1/h", "FSH pool turnover rate", "[I] no human value found"),
     Param("t_half_FSH", 3.5, "h", "serum FSH effective half-life", "[I] 3-4 h suggested (drugs.md 7) [S]"),
-    Param("t_half_FSH_release", 0.2, "h", "lag of FSH secretion behind the GnRH drive",
-          "[I] after a 100 ug GnRH bolus FSH peaks at ~60 min (40-90) against LH at 20-30 min "
-          "(GnRH-test reference values, targets GNRHTEST-*): 0.1/0.2/0.3 h give 51/66/79 min "
-          "(38 min without a lag); FSH pulses are also less distinct than LH's"),
 ])
