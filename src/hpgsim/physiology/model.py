@@ -203,10 +203,11 @@ class Physiology:
         # Sertoli, inhibin B, germ cells
         itt = self.ITT_endo_ref * r_T + p["itt_partition"] * tt_nmol
         fsh_tot = g["fsh"] + d["fsh"]
-        y_f = fsh_tot / p["FSH_ref"] / g["sertoli_fsh_tolerance"]
+        fsh_rel = fsh_tot / p["FSH_ref"]
+        y_f = fsh_rel / g["sertoli_fsh_tolerance"]
         h_f = p["phi_FSH"] + (1.0 - p["phi_FSH"]) * y_f / (y_f + p["K_FSH_S"])
-        support = (_hill(o, itt / p["ITT_ref"], p["K_ITT"], p["n_ITT"]) / self.H_ITT_ref
-                   * h_f / self.H_F_ref)
+        itt_support = _hill(o, itt / p["ITT_ref"], p["K_ITT"], p["n_ITT"]) / self.H_ITT_ref
+        support = itt_support * h_f / self.H_F_ref
         chain = [g[f"germ_{i + 1}"] for i in range(N_CHAIN)]
         late = sum(chain[N_CHAIN // 2:]) / (N_CHAIN - N_CHAIN // 2)
         inhb_rel = (g["germ_capacity"] * h_f / self.H_F_ref
@@ -215,7 +216,8 @@ class Physiology:
             "drive": drive, "occ_hcg": occ_hcg, "r_T": r_T, "r_T_target": r_T_target, "t_total": tt,
             "free_t_nmol": ft, "e2": e2,
             "er_block": er_block, "e2_er": e2_er, "ai": ai, "f": f, "mass": mass, "theta": theta,
-            "theta_c": theta_c, "S": S, "itt": itt, "fsh_total": fsh_tot, "h_f": h_f,
+            "theta_c": theta_c, "S": S, "itt": itt, "fsh_total": fsh_tot, "fsh_rel": fsh_rel,
+            "h_f": h_f, "itt_support": itt_support,
             "support": support, "inhb_rel": inhb_rel, "chain_mean": sum(chain) / N_CHAIN,
         }
 
@@ -294,7 +296,7 @@ class Physiology:
         gc = g["germ_capacity"]
         # Sertoli cells desensitise to FSH held above normal (rebound after suppression), never
         # sensitise below it
-        fsh_above = o.maximum(s["fsh_total"] / p["FSH_ref"], 1.0)
+        fsh_above = o.maximum(s["fsh_rel"], 1.0)
         dy[IDX["sertoli_fsh_tolerance"]] = k["fsh_tol"] * (fsh_above - g["sertoli_fsh_tolerance"])
         dy[IDX["germ_capacity"]] = o.where(
             target_s < gc, k["sert_down"], k["sert_up"] * slow) * (target_s - gc)
@@ -303,9 +305,7 @@ class Physiology:
         # testis (Sertoli) maturity, ~0 in congenital GnRH deficiency until puberty is induced:
         # maturation needs ITT and FSH together (drive 1 at reference); without them maturity
         # relaxes to its floor (1: an adult testis keeps its maturity)
-        itt_sup = _hill(o, s["itt"] / p["ITT_ref"], p["K_ITT"], p["n_ITT"]) / self.H_ITT_ref
-        mat_drive = itt_sup * o.power(o.maximum(s["fsh_total"] / p["FSH_ref"], 0.0),
-                                      p["n_maturity_FSH"])
+        mat_drive = s["itt_support"] * o.power(o.maximum(s["fsh_rel"], 0.0), p["n_maturity_FSH"])
         mat = g["testis_maturity"]
         dy[IDX["testis_maturity"]] = (k["mat_up"] * mat_drive * (1.0 - mat)
                                       - k["mat_loss"] * (mat - p["maturity_floor"]))
